@@ -1,0 +1,199 @@
+//! The one `sixstack` binary. Also answers to `ping6`, `tracert6`, `ttcp`, `ftp6`,
+//! `ftpd6` and `6to4cfg` when invoked under those names (a symlink is enough).
+
+use std::ffi::OsString;
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use sixstack_apps::dump::run::{self, DumpError, Options, Style};
+
+#[derive(Parser)]
+#[command(
+    name = "sixstack",
+    version,
+    about = "An IPv6 stack in user space, for research, teaching and testing",
+    long_about = "sixstack is a complete IPv6 node in user space and the tools around it.\n\
+                  Only `dump` works today; other commands name the issue that brings them.",
+    after_help = "Examples:\n  sixstack dump capture.pcapng\n  sixstack dump --json -c 10 capture.pcap\n  tcpdump -w - -i eth0 ip6 | sixstack dump -"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Decode a pcap or pcapng capture: one line per packet, a field tree, or JSON.
+    #[command(after_help = "Examples:\n  sixstack dump trace.pcapng\n  sixstack dump -v -c 1 trace.pcap\n  \
+        sixstack dump --json --proto icmpv6 trace.pcap | jq .\n  sixstack dump --host 2001:db8::1 -\n\n\
+        Exit status: 0 when the whole capture was read (malformed packets included),\n\
+        1 when the capture could not be read, 2 on a usage error.")]
+    Dump(DumpArgs),
+    /// Run a simulated internetwork and show what the protocols do (not yet: issue #3).
+    Demo(Rest),
+    /// Run the stack as a daemon on TAP devices (not yet: issue #4).
+    Run(Rest),
+    /// Show and change interfaces of a running daemon (not yet: issue #4).
+    Link(Rest),
+    /// Show and change addresses of a running daemon (not yet: issue #4).
+    Addr(Rest),
+    /// Show and change routes of a running daemon (not yet: issues #4 and #6).
+    Route(Rest),
+    /// Show and flush the neighbor cache of a running daemon (not yet: issue #4).
+    Neigh(Rest),
+    /// Show the counters of a running daemon (not yet: issue #4).
+    Stats(Rest),
+    /// Stream the events of a running daemon (not yet: issue #4).
+    Events(Rest),
+    /// Send ICMPv6 echo requests (not yet: issue #4).
+    Ping6(Rest),
+    /// Trace the route to a destination (not yet: issue #4).
+    Tracert6(Rest),
+    /// Measure TCP and UDP throughput (not yet: issue #5).
+    Ttcp(Rest),
+    /// FTP client with EPRT/EPSV (not yet: issue #5).
+    Ftp(Rest),
+    /// FTP server (not yet: issue #5).
+    Ftpd(Rest),
+    /// SOCKS5 proxy over the stack (not yet: issue #5).
+    Socks(Rest),
+}
+
+#[derive(Args)]
+struct DumpArgs {
+    /// The capture file (pcap or pcapng); `-` reads standard input.
+    file: PathBuf,
+    /// Print the full field tree of each packet.
+    #[arg(short, long, conflicts_with = "json")]
+    verbose: bool,
+    /// One JSON object per packet and line, fields keyed by Wireshark names.
+    #[arg(long)]
+    json: bool,
+    /// Stop after N packets shown.
+    #[arg(short = 'c', long = "count", value_name = "N")]
+    count: Option<u64>,
+    /// Show only packets with this protocol (ipv6, icmpv6, udp, tcp, ipv6.fraghdr, ...).
+    #[arg(long, value_name = "PROTO")]
+    proto: Option<String>,
+    /// Show only packets from or to this address (at any depth, quotes included).
+    #[arg(long, value_name = "ADDR")]
+    host: Option<IpAddr>,
+    /// Do not print the counts per protocol at the end (on standard error).
+    #[arg(long)]
+    no_summary: bool,
+}
+
+#[derive(Args)]
+struct Rest {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    args: Vec<OsString>,
+}
+
+/// Rewrites `ping6 ...` into `sixstack ping6 ...` for the tool names the binary answers to.
+fn argv() -> Vec<OsString> {
+    let mut args: Vec<OsString> = std::env::args_os().collect();
+    let invoked = args
+        .first()
+        .and_then(|a| PathBuf::from(a).file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_default();
+    let sub = match invoked.as_str() {
+        "ping6" => Some("ping6"),
+        "tracert6" | "traceroute6" => Some("tracert6"),
+        "ttcp" => Some("ttcp"),
+        "ftp6" => Some("ftp"),
+        "ftpd6" => Some("ftpd"),
+        _ => None,
+    };
+    if let Some(s) = sub {
+        args.insert(1, s.into());
+        args[0] = "sixstack".into();
+    }
+    args
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse_from(argv());
+    match cli.command {
+        Command::Dump(a) => dump(a),
+        Command::Demo(_) => not_yet("demo", 3),
+        Command::Run(_) => not_yet("run", 4),
+        Command::Link(_) => not_yet("link", 4),
+        Command::Addr(_) => not_yet("addr", 4),
+        Command::Route(_) => not_yet("route", 4),
+        Command::Neigh(_) => not_yet("neigh", 4),
+        Command::Stats(_) => not_yet("stats", 4),
+        Command::Events(_) => not_yet("events", 4),
+        Command::Ping6(_) => not_yet("ping6", 4),
+        Command::Tracert6(_) => not_yet("tracert6", 4),
+        Command::Ttcp(_) => not_yet("ttcp", 5),
+        Command::Ftp(_) => not_yet("ftp", 5),
+        Command::Ftpd(_) => not_yet("ftpd", 5),
+        Command::Socks(_) => not_yet("socks", 5),
+    }
+}
+
+fn not_yet(name: &str, issue: u32) -> ExitCode {
+    eprintln!(
+        "sixstack {name}: not implemented yet (it arrives with issue #{issue}).\n\
+         What works today: `sixstack dump FILE` decodes pcap and pcapng captures."
+    );
+    ExitCode::from(2)
+}
+
+fn dump(a: DumpArgs) -> ExitCode {
+    let input: Box<dyn Read> = if a.file.as_os_str() == "-" {
+        Box::new(io::stdin().lock())
+    } else {
+        match File::open(&a.file) {
+            Ok(f) => Box::new(f),
+            Err(e) => {
+                eprintln!(
+                    "sixstack dump: cannot open {}: {e}\n(give a pcap or pcapng file, or - for standard input)",
+                    a.file.display()
+                );
+                return ExitCode::from(1);
+            }
+        }
+    };
+    let opts = Options {
+        style: if a.json {
+            Style::Json
+        } else if a.verbose {
+            Style::Tree
+        } else {
+            Style::Line
+        },
+        count: a.count,
+        proto: a.proto,
+        host: a.host,
+    };
+    let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    match run::run(BufReader::with_capacity(1 << 16, input), &mut out, &opts) {
+        Ok(summary) => {
+            if !a.no_summary {
+                eprint!("{}", summary.render());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(DumpError::Capture(e, summary)) => {
+            drop(out);
+            if !a.no_summary {
+                eprint!("{}", summary.render());
+            }
+            eprintln!(
+                "sixstack dump: {}: {e}\n(is it a pcap or pcapng file? `file {}` tells)",
+                a.file.display(),
+                a.file.display()
+            );
+            ExitCode::from(1)
+        }
+        Err(DumpError::Output(e)) => {
+            eprintln!("sixstack dump: cannot write output: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! sixstack-wire: every packet format the stack speaks, as checked zero-copy views over
+//! bytes (`Packet<T>` style), owned representations (`Repr`) that lose nothing a router
+//! must keep, and emit into a caller's buffer. Checksums and pcap files live here too.
+//!
+//! No state, no I/O, and no allocation on the parse path. Malformed input is data: every
+//! view returns an [`Error`] naming the format, the problem and the byte offset.
+#![forbid(unsafe_code)]
+
+pub mod addr;
+pub mod checksum;
+pub mod error;
+pub mod ipv6;
+pub mod pcap;
+pub mod proto;
+
+pub use addr::{EthernetAddress, Ipv6AddrExt, ScopedAddr, Scope, Zone};
+pub use checksum::Checksum;
+pub use error::{Error, ErrorKind, Result};
+pub use proto::{EtherType, IpProtocol};
