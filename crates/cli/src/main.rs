@@ -28,10 +28,12 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Decode a pcap or pcapng capture: one line per packet, a field tree, or JSON.
-    #[command(after_help = "Examples:\n  sixstack dump trace.pcapng\n  sixstack dump -v -c 1 trace.pcap\n  \
+    #[command(
+        after_help = "Examples:\n  sixstack dump trace.pcapng\n  sixstack dump -v -c 1 trace.pcap\n  \
         sixstack dump --json --proto icmpv6 trace.pcap | jq .\n  sixstack dump --host 2001:db8::1 -\n\n\
         Exit status: 0 when the whole capture was read (malformed packets included),\n\
-        1 when the capture could not be read, 2 on a usage error.")]
+        1 when the capture could not be read, 2 on a usage error."
+    )]
     Dump(DumpArgs),
     /// Run a simulated internetwork and show what the protocols do (not yet: issue #3).
     Demo(Rest),
@@ -98,7 +100,11 @@ fn argv() -> Vec<OsString> {
     let mut args: Vec<OsString> = std::env::args_os().collect();
     let invoked = args
         .first()
-        .and_then(|a| PathBuf::from(a).file_name().map(|n| n.to_string_lossy().into_owned()))
+        .and_then(|a| {
+            PathBuf::from(a)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+        })
         .unwrap_or_default();
     let sub = match invoked.as_str() {
         "ping6" => Some("ping6"),

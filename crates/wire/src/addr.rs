@@ -56,9 +56,13 @@ impl FromStr for EthernetAddress {
         let mut out = [0u8; 6];
         let mut parts = s.split([':', '-']);
         for byte in &mut out {
-            let p = parts.next().ok_or(AddrParseError("too few octets in MAC address"))?;
+            let p = parts
+                .next()
+                .ok_or(AddrParseError("too few octets in MAC address"))?;
             if p.is_empty() || p.len() > 2 {
-                return Err(AddrParseError("a MAC address octet has one or two hex digits"));
+                return Err(AddrParseError(
+                    "a MAC address octet has one or two hex digits",
+                ));
             }
             *byte = u8::from_str_radix(p, 16)
                 .map_err(|_| AddrParseError("a MAC address octet is not hexadecimal"))?;
@@ -202,12 +206,20 @@ impl Zone {
         if name.len() > MAX_ZONE_NAME {
             return Err(AddrParseError("zone name longer than 15 bytes"));
         }
-        if !name.bytes().all(|b| b.is_ascii_graphic() && b != b'%' && b != b'/') {
-            return Err(AddrParseError("zone name has a character that is not allowed"));
+        if !name
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'%' && b != b'/')
+        {
+            return Err(AddrParseError(
+                "zone name has a character that is not allowed",
+            ));
         }
         let mut bytes = [0u8; MAX_ZONE_NAME];
         bytes[..name.len()].copy_from_slice(name.as_bytes());
-        Ok(Zone::Name { len: name.len() as u8, bytes })
+        Ok(Zone::Name {
+            len: name.len() as u8,
+            bytes,
+        })
     }
 
     /// The name, if the zone was given by name.
@@ -254,14 +266,17 @@ impl FromStr for ScopedAddr {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         // Brackets are accepted around the address alone ("[fe80::1%eth0]").
-        let s = s.strip_prefix('[').and_then(|t| t.strip_suffix(']')).unwrap_or(s);
+        let s = s
+            .strip_prefix('[')
+            .and_then(|t| t.strip_suffix(']'))
+            .unwrap_or(s);
         let (a, zone) = match s.split_once('%') {
             Some((a, z)) => (a, Some(Zone::name(z)?)),
             None => (s, None),
         };
-        let addr = a
-            .parse::<Ipv6Addr>()
-            .map_err(|_| AddrParseError("not an IPv6 address (example: 2001:db8::1 or fe80::1%eth0)"))?;
+        let addr = a.parse::<Ipv6Addr>().map_err(|_| {
+            AddrParseError("not an IPv6 address (example: 2001:db8::1 or fe80::1%eth0)")
+        })?;
         Ok(Self { addr, zone })
     }
 }
@@ -363,7 +378,11 @@ mod tests {
         let b: ScopedAddr = "[fe80::1%3]".parse().unwrap();
         assert_eq!(b.zone, Some(Zone::Index(3)));
         assert!("fe80::1%".parse::<ScopedAddr>().is_err());
-        assert!("fe80::1%averyveryverylongname".parse::<ScopedAddr>().is_err());
+        assert!(
+            "fe80::1%averyveryverylongname"
+                .parse::<ScopedAddr>()
+                .is_err()
+        );
         assert!("fe80::g".parse::<ScopedAddr>().is_err());
     }
 
@@ -371,9 +390,18 @@ mod tests {
     fn scopes_and_groups() {
         let ll: Ipv6Addr = "fe80::1".parse().unwrap();
         assert_eq!(ll.scope(), Scope::LinkLocal);
-        assert_eq!("fec0::1".parse::<Ipv6Addr>().unwrap().scope(), Scope::SiteLocal);
-        assert_eq!("ff05::2".parse::<Ipv6Addr>().unwrap().scope(), Scope::SiteLocal);
-        let sn = "2001:db8::12:3456".parse::<Ipv6Addr>().unwrap().solicited_node();
+        assert_eq!(
+            "fec0::1".parse::<Ipv6Addr>().unwrap().scope(),
+            Scope::SiteLocal
+        );
+        assert_eq!(
+            "ff05::2".parse::<Ipv6Addr>().unwrap().scope(),
+            Scope::SiteLocal
+        );
+        let sn = "2001:db8::12:3456"
+            .parse::<Ipv6Addr>()
+            .unwrap()
+            .solicited_node();
         assert_eq!(sn, "ff02::1:ff12:3456".parse::<Ipv6Addr>().unwrap());
         assert!(sn.is_solicited_node());
         assert_eq!(
@@ -388,7 +416,10 @@ mod tests {
     fn mac_text() {
         let m: EthernetAddress = "00:1B:21:0a:0b:0c".parse().unwrap();
         assert_eq!(m.to_string(), "00:1b:21:0a:0b:0c");
-        assert_eq!(m.modified_eui64(), [0x02, 0x1b, 0x21, 0xff, 0xfe, 0x0a, 0x0b, 0x0c]);
+        assert_eq!(
+            m.modified_eui64(),
+            [0x02, 0x1b, 0x21, 0xff, 0xfe, 0x0a, 0x0b, 0x0c]
+        );
         assert!("00:1b:21:0a:0b".parse::<EthernetAddress>().is_err());
         assert!("00:1b:21:0a:0b:0c:0d".parse::<EthernetAddress>().is_err());
     }

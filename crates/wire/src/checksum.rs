@@ -148,7 +148,9 @@ mod tests {
         let data: Vec<u8> = (0..=255u8).cycle().take(1001).collect();
         let whole = internet_checksum(&data);
         let mut c = Checksum::new();
-        c.add_bytes(&data[..3]).add_bytes(&data[3..10]).add_bytes(&data[10..]);
+        c.add_bytes(&data[..3])
+            .add_bytes(&data[3..10])
+            .add_bytes(&data[10..]);
         assert_eq!(c.finish(), whole);
         assert_eq!(whole, reference(&data));
     }

@@ -43,7 +43,12 @@ impl Error {
         offset: usize,
         reason: &'static str,
     ) -> Self {
-        Self { protocol, kind, offset, reason }
+        Self {
+            protocol,
+            kind,
+            offset,
+            reason,
+        }
     }
 
     pub const fn truncated(protocol: &'static str, needed: usize, available: usize) -> Self {
@@ -70,7 +75,11 @@ impl fmt::Display for Error {
                 "{}: truncated: needs {needed} bytes, has {available}",
                 self.protocol
             ),
-            _ => write!(f, "{}: {} at byte {}", self.protocol, self.reason, self.offset),
+            _ => write!(
+                f,
+                "{}: {} at byte {}",
+                self.protocol, self.reason, self.offset
+            ),
         }
     }
 }

@@ -83,7 +83,12 @@ impl<T: AsRef<[u8]>> Packet<T> {
         let b = buffer.as_ref();
         need(PROTO, b, HEADER_LEN)?;
         if b[0] >> 4 != 6 {
-            return Err(Error::new(PROTO, ErrorKind::BadVersion, 0, "version is not 6"));
+            return Err(Error::new(
+                PROTO,
+                ErrorKind::BadVersion,
+                0,
+                "version is not 6",
+            ));
         }
         Ok(Self { buffer })
     }
@@ -271,13 +276,22 @@ mod tests {
     fn malformed() {
         assert!(matches!(
             Packet::new_checked(&ECHO[..39]).unwrap_err().kind,
-            ErrorKind::Truncated { needed: 40, available: 39 }
+            ErrorKind::Truncated {
+                needed: 40,
+                available: 39
+            }
         ));
         let mut bad = ECHO;
         bad[0] = 0x40;
-        assert_eq!(Packet::new_checked(&bad[..]).unwrap_err().kind, ErrorKind::BadVersion);
+        assert_eq!(
+            Packet::new_checked(&bad[..]).unwrap_err().kind,
+            ErrorKind::BadVersion
+        );
         let short = &ECHO[..44];
-        assert_eq!(Packet::new_checked(short).unwrap_err().kind, ErrorKind::BadLength);
+        assert_eq!(
+            Packet::new_checked(short).unwrap_err().kind,
+            ErrorKind::BadLength
+        );
         let lenient = Packet::new_lenient(short).unwrap();
         assert!(lenient.is_truncated());
         assert_eq!(lenient.payload().len(), 4);

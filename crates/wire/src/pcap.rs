@@ -29,7 +29,10 @@ const PCAPNG_EPB: u32 = 0x0000_0006;
 pub enum PcapError {
     Io(io::Error),
     /// The file is not pcap or pcapng, or a block or record is malformed.
-    Format { offset: u64, reason: String },
+    Format {
+        offset: u64,
+        reason: String,
+    },
 }
 
 impl fmt::Display for PcapError {
@@ -173,12 +176,20 @@ impl<R: Read> Reader<R> {
 
     fn u32_at(&self, b: &[u8], at: usize) -> u32 {
         let w = [b[at], b[at + 1], b[at + 2], b[at + 3]];
-        if self.big_endian { u32::from_be_bytes(w) } else { u32::from_le_bytes(w) }
+        if self.big_endian {
+            u32::from_be_bytes(w)
+        } else {
+            u32::from_le_bytes(w)
+        }
     }
 
     fn u16_at(&self, b: &[u8], at: usize) -> u16 {
         let w = [b[at], b[at + 1]];
-        if self.big_endian { u16::from_be_bytes(w) } else { u16::from_le_bytes(w) }
+        if self.big_endian {
+            u16::from_be_bytes(w)
+        } else {
+            u16::from_le_bytes(w)
+        }
     }
 
     /// After the 4 bytes of an SHB's type: its length, byte-order magic and the rest.
@@ -196,7 +207,10 @@ impl<R: Read> Reader<R> {
         };
         let total = self.u32_at(&hdr, 0) as usize;
         if !(28..=MAX_RECORD).contains(&total) || total % 4 != 0 {
-            return Err(format_err(start + 4, "section header block length is invalid"));
+            return Err(format_err(
+                start + 4,
+                "section header block length is invalid",
+            ));
         }
         self.pos += 8;
         // Skip the rest: version, section length, options, trailing length.
@@ -210,7 +224,10 @@ impl<R: Read> Reader<R> {
         self.buf.resize(len, 0);
         let got = read_full(&mut self.r, &mut self.buf)?;
         if got < len {
-            return Err(format_err(self.pos + got as u64, "file ends inside a block or record"));
+            return Err(format_err(
+                self.pos + got as u64,
+                "file ends inside a block or record",
+            ));
         }
         self.pos += len as u64;
         Ok(())
@@ -239,11 +256,21 @@ impl<R: Read> Reader<R> {
         let incl = self.u32_at(&h, 8) as usize;
         let orig_len = self.u32_at(&h, 12);
         if incl > MAX_RECORD {
-            return Err(format_err(start + 8, format!("record length {incl} is implausible")));
+            return Err(format_err(
+                start + 8,
+                format!("record length {incl} is implausible"),
+            ));
         }
-        let ts_nsec = if nanos { frac } else { frac.saturating_mul(1000) };
+        let ts_nsec = if nanos {
+            frac
+        } else {
+            frac.saturating_mul(1000)
+        };
         if ts_nsec >= 1_000_000_000 {
-            return Err(format_err(start + 4, "record timestamp fraction out of range"));
+            return Err(format_err(
+                start + 4,
+                "record timestamp fraction out of range",
+            ));
         }
         self.read_body(incl)?;
         Ok(Some(Record {
@@ -277,12 +304,18 @@ impl<R: Read> Reader<R> {
             let btype = self.u32_at(&h, 0);
             let total = self.u32_at(&h, 4) as usize;
             if !(12..=MAX_RECORD).contains(&total) || total % 4 != 0 {
-                return Err(format_err(start + 4, format!("block length {total} is invalid")));
+                return Err(format_err(
+                    start + 4,
+                    format!("block length {total} is invalid"),
+                ));
             }
             self.read_body(total - 8)?;
             let body_len = total - 12;
             if self.u32_at(&self.buf, body_len) as usize != total {
-                return Err(format_err(start, "block's trailing length differs from its leading one"));
+                return Err(format_err(
+                    start,
+                    "block's trailing length differs from its leading one",
+                ));
             }
             match btype {
                 PCAPNG_IDB => self.add_interface(start, body_len)?,
@@ -293,20 +326,35 @@ impl<R: Read> Reader<R> {
                         }
                         let b = &self.buf;
                         let ts = u64::from(self.u32_at(b, 4)) << 32 | u64::from(self.u32_at(b, 8));
-                        (self.u32_at(b, 0), ts, self.u32_at(b, 12) as usize, self.u32_at(b, 16), 20)
+                        (
+                            self.u32_at(b, 0),
+                            ts,
+                            self.u32_at(b, 12) as usize,
+                            self.u32_at(b, 16),
+                            20,
+                        )
                     } else {
                         if body_len < 20 {
                             return Err(format_err(start, "packet block too short"));
                         }
                         let b = &self.buf;
                         let ts = u64::from(self.u32_at(b, 4)) << 32 | u64::from(self.u32_at(b, 8));
-                        (u32::from(self.u16_at(b, 0)), ts, self.u32_at(b, 12) as usize, self.u32_at(b, 16), 20)
+                        (
+                            u32::from(self.u16_at(b, 0)),
+                            ts,
+                            self.u32_at(b, 12) as usize,
+                            self.u32_at(b, 16),
+                            20,
+                        )
                     };
                     if caplen > body_len - off {
                         return Err(format_err(start, "packet length runs past its block"));
                     }
                     let ifc = *self.interfaces.get(iface as usize).ok_or_else(|| {
-                        format_err(start, format!("packet refers to interface {iface}, not described"))
+                        format_err(
+                            start,
+                            format!("packet refers to interface {iface}, not described"),
+                        )
                     })?;
                     let (sec, nsec) = ifc.resol.split(ts);
                     return Ok(Some(Record {
@@ -322,10 +370,9 @@ impl<R: Read> Reader<R> {
                     if body_len < 4 {
                         return Err(format_err(start, "simple packet block too short"));
                     }
-                    let ifc = *self
-                        .interfaces
-                        .first()
-                        .ok_or_else(|| format_err(start, "simple packet block before any interface"))?;
+                    let ifc = *self.interfaces.first().ok_or_else(|| {
+                        format_err(start, "simple packet block before any interface")
+                    })?;
                     let orig_len = self.u32_at(&self.buf, 0);
                     let caplen = (orig_len as usize).min(body_len - 4);
                     return Ok(Some(Record {
@@ -351,14 +398,21 @@ impl<R: Read> Reader<R> {
             return Err(format_err(start, "too many interfaces in one section"));
         }
         let linktype = u32::from(self.u16_at(&self.buf, 0));
-        let mut ifc = Interface { linktype, resol: Resolution::Dec(6), offset_sec: 0 };
+        let mut ifc = Interface {
+            linktype,
+            resol: Resolution::Dec(6),
+            offset_sec: 0,
+        };
         let mut at = 8;
         while at + 4 <= body_len {
             let code = self.u16_at(&self.buf, at);
             let len = usize::from(self.u16_at(&self.buf, at + 2));
             let v = at + 4;
             if v + len > body_len {
-                return Err(format_err(start + 8 + at as u64, "interface option runs past its block"));
+                return Err(format_err(
+                    start + 8 + at as u64,
+                    "interface option runs past its block",
+                ));
             }
             match (code, len) {
                 (0, _) => break,
@@ -373,7 +427,11 @@ impl<R: Read> Reader<R> {
                 (14, 8) => {
                     let hi = u64::from(self.u32_at(&self.buf, v));
                     let lo = u64::from(self.u32_at(&self.buf, v + 4));
-                    ifc.offset_sec = if self.big_endian { hi << 32 | lo } else { lo << 32 | hi } as i64;
+                    ifc.offset_sec = if self.big_endian {
+                        hi << 32 | lo
+                    } else {
+                        lo << 32 | hi
+                    } as i64;
                 }
                 _ => {}
             }
@@ -385,7 +443,10 @@ impl<R: Read> Reader<R> {
 }
 
 fn format_err(offset: u64, reason: impl Into<String>) -> PcapError {
-    PcapError::Format { offset, reason: reason.into() }
+    PcapError::Format {
+        offset,
+        reason: reason.into(),
+    }
 }
 
 /// Reads until `buf` is full or the input ends; returns how many bytes came.
@@ -464,7 +525,12 @@ impl<W: Write> PcapNgWriter<W> {
     }
 
     /// Describes an interface (name optional) and returns its id for `write_packet`.
-    pub fn add_interface(&mut self, linktype: u16, snaplen: u32, name: Option<&str>) -> io::Result<u32> {
+    pub fn add_interface(
+        &mut self,
+        linktype: u16,
+        snaplen: u32,
+        name: Option<&str>,
+    ) -> io::Result<u32> {
         let mut opts = Vec::new();
         if let Some(n) = name {
             let n = &n.as_bytes()[..n.len().min(255)];
@@ -492,13 +558,24 @@ impl<W: Write> PcapNgWriter<W> {
         Ok(self.interfaces - 1)
     }
 
-    pub fn write_packet(&mut self, interface: u32, ts_sec: u64, ts_nsec: u32, data: &[u8]) -> io::Result<()> {
+    pub fn write_packet(
+        &mut self,
+        interface: u32,
+        ts_sec: u64,
+        ts_nsec: u32,
+        data: &[u8],
+    ) -> io::Result<()> {
         if interface >= self.interfaces {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "no such pcapng interface"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "no such pcapng interface",
+            ));
         }
         let padded = data.len().div_ceil(4) * 4;
         let total = (32 + padded) as u32;
-        let ts = ts_sec.saturating_mul(1_000_000_000).saturating_add(u64::from(ts_nsec));
+        let ts = ts_sec
+            .saturating_mul(1_000_000_000)
+            .saturating_add(u64::from(ts_nsec));
         let mut h = [0u8; 28];
         h[0..4].copy_from_slice(&PCAPNG_EPB.to_ne_bytes());
         h[4..8].copy_from_slice(&total.to_ne_bytes());
@@ -539,7 +616,8 @@ mod tests {
     fn pcap_roundtrip_keeps_nanoseconds() {
         let mut w = PcapWriter::new(Vec::new(), 1, 65535).unwrap();
         w.write_packet(1, 5, b"abc").unwrap();
-        w.write_packet(1_700_000_000, 999_999_999, &[7u8; 100]).unwrap();
+        w.write_packet(1_700_000_000, 999_999_999, &[7u8; 100])
+            .unwrap();
         let got = read_all(&w.into_inner()).unwrap();
         assert_eq!(got.len(), 2);
         assert_eq!(got[0], (1, 1, 5, b"abc".to_vec()));
@@ -554,7 +632,10 @@ mod tests {
         w.write_packet(a, 1, 0, b"hello").unwrap();
         w.write_packet(b, 2, 500, b"x").unwrap();
         let got = read_all(&w.into_inner()).unwrap();
-        assert_eq!(got, vec![(1, 1, 0, b"hello".to_vec()), (101, 2, 500, b"x".to_vec())]);
+        assert_eq!(
+            got,
+            vec![(1, 1, 0, b"hello".to_vec()), (101, 2, 500, b"x".to_vec())]
+        );
     }
 
     #[test]
@@ -564,7 +645,10 @@ mod tests {
             0xa1, 0xb2, 0xc3, 0xd4, 0, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 1,
             0, 0, 0, 3,  0, 0, 0, 7,  0, 0, 0, 2,  0, 0, 0, 2,  0xaa, 0xbb,
         ];
-        assert_eq!(read_all(&file).unwrap(), vec![(1, 3, 7000, vec![0xaa, 0xbb])]);
+        assert_eq!(
+            read_all(&file).unwrap(),
+            vec![(1, 3, 7000, vec![0xaa, 0xbb])]
+        );
     }
 
     #[test]
@@ -573,7 +657,9 @@ mod tests {
         assert!(Reader::new(&b"not a capture file at all"[..]).is_err());
         // A record claiming 4 GiB.
         let mut w = PcapWriter::new(Vec::new(), 1, 65535).unwrap().into_inner();
-        w.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+        w.extend_from_slice(&[
+            0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        ]);
         assert!(read_all(&w).is_err());
         // A truncated record.
         let mut w = PcapWriter::new(Vec::new(), 1, 65535).unwrap();

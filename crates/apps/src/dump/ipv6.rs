@@ -31,13 +31,19 @@ pub(super) fn dissect_ipv6<'a>(d: &mut Dissector, data: &'a [u8]) -> Next<'a> {
     if p.flow_label() != 0 {
         l.info(format!("flowlabel 0x{:05x}", p.flow_label()));
     }
-    d.ip = Some(IpContext::V6 { src: p.src_addr(), dst: p.dst_addr() });
+    d.ip = Some(IpContext::V6 {
+        src: p.src_addr(),
+        dst: p.dst_addr(),
+    });
     if p.is_truncated() && !d.is_quoted() {
-        d.malformed("ipv6", format!(
-            "payload length {} exceeds the {} bytes captured",
-            p.payload_len(),
-            data.len() - sixstack_wire::ipv6::HEADER_LEN
-        ));
+        d.malformed(
+            "ipv6",
+            format!(
+                "payload length {} exceeds the {} bytes captured",
+                p.payload_len(),
+                data.len() - sixstack_wire::ipv6::HEADER_LEN
+            ),
+        );
     }
     Next::Ip(p.next_header(), p.into_payload())
 }

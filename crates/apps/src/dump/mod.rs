@@ -88,9 +88,16 @@ impl Dissector {
     }
 
     /// Marks the frame malformed (the first reason wins) and ends the walk.
-    pub fn malformed(&mut self, protocol: &'static str, reason: impl Into<String>) -> Next<'static> {
+    pub fn malformed(
+        &mut self,
+        protocol: &'static str,
+        reason: impl Into<String>,
+    ) -> Next<'static> {
         if self.malformed.is_none() {
-            self.malformed = Some(Malformed { protocol, reason: reason.into() });
+            self.malformed = Some(Malformed {
+                protocol,
+                reason: reason.into(),
+            });
         }
         Next::Done
     }

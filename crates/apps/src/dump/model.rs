@@ -83,7 +83,11 @@ pub struct Layer {
 
 impl Layer {
     pub fn new(protocol: &'static str) -> Self {
-        Self { protocol, fields: Vec::new(), info: String::new() }
+        Self {
+            protocol,
+            fields: Vec::new(),
+            info: String::new(),
+        }
     }
 
     pub fn push(&mut self, name: &'static str, value: Value) -> &mut Self {
@@ -146,7 +150,10 @@ impl Layer {
     }
 
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.fields.iter().find(|f| f.name == name).map(|f| &f.value)
+        self.fields
+            .iter()
+            .find(|f| f.name == name)
+            .map(|f| &f.value)
     }
 }
 
@@ -168,7 +175,11 @@ impl ChecksumStatus {
     }
 
     pub fn from_verified(ok: bool) -> Self {
-        if ok { ChecksumStatus::Good } else { ChecksumStatus::Bad }
+        if ok {
+            ChecksumStatus::Good
+        } else {
+            ChecksumStatus::Bad
+        }
     }
 }
 

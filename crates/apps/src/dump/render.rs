@@ -149,8 +149,14 @@ mod tests {
     #[test]
     fn json_groups_repeated_fields_and_escapes() {
         let mut l = Layer::new("icmpv6");
-        l.uint("icmpv6.opt.type", 1u8).uint("icmpv6.opt.type", 3u8).str("x", "a\"b\n");
-        let f = Frame { number: 7, layers: vec![l], ..Default::default() };
+        l.uint("icmpv6.opt.type", 1u8)
+            .uint("icmpv6.opt.type", 3u8)
+            .str("x", "a\"b\n");
+        let f = Frame {
+            number: 7,
+            layers: vec![l],
+            ..Default::default()
+        };
         let j: serde_json::Value = serde_json::from_str(&render_json(&f)).unwrap();
         assert_eq!(j["frame"], 7);
         assert_eq!(j["layers"][0]["protocol"], "icmpv6");
