@@ -206,7 +206,7 @@ impl<R: Read> Reader<R> {
             _ => return Err(format_err(start + 8, "pcapng byte-order magic is wrong")),
         };
         let total = self.u32_at(&hdr, 0) as usize;
-        if !(28..=MAX_RECORD).contains(&total) || total % 4 != 0 {
+        if !(28..=MAX_RECORD).contains(&total) || !total.is_multiple_of(4) {
             return Err(format_err(
                 start + 4,
                 "section header block length is invalid",
@@ -303,7 +303,7 @@ impl<R: Read> Reader<R> {
             self.pos += 4;
             let btype = self.u32_at(&h, 0);
             let total = self.u32_at(&h, 4) as usize;
-            if !(12..=MAX_RECORD).contains(&total) || total % 4 != 0 {
+            if !(12..=MAX_RECORD).contains(&total) || !total.is_multiple_of(4) {
                 return Err(format_err(
                     start + 4,
                     format!("block length {total} is invalid"),
@@ -603,7 +603,9 @@ impl<W: Write> PcapNgWriter<W> {
 mod tests {
     use super::*;
 
-    fn read_all(bytes: &[u8]) -> Result<Vec<(u32, u64, u32, Vec<u8>)>, PcapError> {
+    type Rows = Vec<(u32, u64, u32, Vec<u8>)>;
+
+    fn read_all(bytes: &[u8]) -> Result<Rows, PcapError> {
         let mut r = Reader::new(bytes)?;
         let mut out = Vec::new();
         while let Some(rec) = r.next()? {
