@@ -172,7 +172,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
         let b = &p.buffer.as_ref()[..len];
         if let Some(off) = p.mh_type().options_offset() {
             for opt in Options::new(&b[off..], off) {
-                MobilityOption::parse(&opt?)?;
+                opt?.check()?;
             }
         }
         Ok(p)
@@ -326,6 +326,25 @@ impl<'a> RawOption<'a> {
         self.bytes.get(2..).unwrap_or(&[])
     }
 
+    /// Refuses a known type whose length is not the one its section of §6.2 fixes.
+    pub fn check(&self) -> Result<()> {
+        let want = match self.option_type {
+            option_type::BINDING_REFRESH_ADVICE => 2,
+            option_type::ALTERNATE_CARE_OF_ADDRESS => 16,
+            option_type::NONCE_INDICES => 4,
+            _ => return Ok(()),
+        };
+        if self.data().len() != want {
+            return Err(Error::new(
+                PROTO,
+                ErrorKind::BadOption,
+                self.offset + 1,
+                "option length wrong for its type",
+            ));
+        }
+        Ok(())
+    }
+
     /// The Option Length octet; `None` for Pad1, which has none.
     pub fn option_len(&self) -> Option<u8> {
         if self.option_type == option_type::PAD1 {
@@ -419,30 +438,24 @@ impl MobilityOption {
     /// The value of a found option; a known type with the wrong length is refused.
     pub fn parse(raw: &RawOption<'_>) -> Result<Self> {
         use option_type::*;
+        raw.check()?;
         let d = raw.data();
-        let bad_len = || {
-            Error::new(
-                PROTO,
-                ErrorKind::BadOption,
-                raw.offset + 1,
-                "option length wrong for its type",
-            )
-        };
+        // Unwraps below: check() fixed the data length of each of these types.
         Ok(match raw.option_type {
             PAD1 => Self::Pad1,
             PADN => Self::PadN(d.to_vec()),
             BINDING_REFRESH_ADVICE => {
-                let b: [u8; 2] = d.try_into().map_err(|_| bad_len())?;
+                let b: [u8; 2] = d.try_into().unwrap();
                 Self::BindingRefreshAdvice {
                     refresh_interval: u16::from_be_bytes(b),
                 }
             }
             ALTERNATE_CARE_OF_ADDRESS => {
-                let b: [u8; 16] = d.try_into().map_err(|_| bad_len())?;
+                let b: [u8; 16] = d.try_into().unwrap();
                 Self::AlternateCareOfAddress(Ipv6Addr::from(b))
             }
             NONCE_INDICES => {
-                let b: [u8; 4] = d.try_into().map_err(|_| bad_len())?;
+                let b: [u8; 4] = d.try_into().unwrap();
                 Self::NonceIndices {
                     home_nonce_index: u16::from_be_bytes([b[0], b[1]]),
                     care_of_nonce_index: u16::from_be_bytes([b[2], b[3]]),
