@@ -10,6 +10,7 @@ pub mod addr;
 pub mod checksum;
 pub mod error;
 pub mod ipv6;
+pub mod mobility;
 pub mod pcap;
 pub mod proto;
 
