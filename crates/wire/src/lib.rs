@@ -12,8 +12,10 @@ pub mod error;
 pub mod ipv6;
 pub mod pcap;
 pub mod proto;
+pub mod tcp;
+pub mod udp;
 
-pub use addr::{EthernetAddress, Ipv6AddrExt, ScopedAddr, Scope, Zone};
+pub use addr::{EthernetAddress, Ipv6AddrExt, Scope, ScopedAddr, Zone};
 pub use checksum::Checksum;
 pub use error::{Error, ErrorKind, Result};
 pub use proto::{EtherType, IpProtocol};
