@@ -418,6 +418,19 @@ impl<'a> OptionsIter<'a> {
         }
     }
 
+    /// The capture ends inside the option at `at`; the error points at the option.
+    fn cut(&mut self, at: usize, needed: usize) -> Option<Result<(usize, TcpOption<'a>)>> {
+        self.done = true;
+        let available = HEADER_LEN + self.data.len();
+        let kind = ErrorKind::Truncated { needed, available };
+        Some(Err(Error::new(
+            PROTO,
+            kind,
+            HEADER_LEN + at,
+            "option cut short",
+        )))
+    }
+
     fn fail(&mut self, at: usize, reason: &'static str) -> Option<Result<(usize, TcpOption<'a>)>> {
         self.done = true;
         Some(Err(Error::new(
@@ -440,12 +453,7 @@ impl<'a> Iterator for OptionsIter<'a> {
         let at = self.pos;
         let offset = HEADER_LEN + at;
         let Some(&k) = self.data.get(at) else {
-            self.done = true;
-            return Some(Err(Error::truncated(
-                PROTO,
-                offset + 1,
-                HEADER_LEN + self.data.len(),
-            )));
+            return self.cut(at, offset + 1);
         };
         match k {
             kind::EOL => {
@@ -463,12 +471,7 @@ impl<'a> Iterator for OptionsIter<'a> {
             return self.fail(at, "option length byte past the header");
         }
         let Some(&len) = self.data.get(at + 1) else {
-            self.done = true;
-            return Some(Err(Error::truncated(
-                PROTO,
-                offset + 2,
-                HEADER_LEN + self.data.len(),
-            )));
+            return self.cut(at, offset + 2);
         };
         let len = usize::from(len);
         if len < 2 {
@@ -478,12 +481,7 @@ impl<'a> Iterator for OptionsIter<'a> {
             return self.fail(at, "option runs past the header");
         }
         if at + len > self.data.len() {
-            self.done = true;
-            return Some(Err(Error::truncated(
-                PROTO,
-                offset + len,
-                HEADER_LEN + self.data.len(),
-            )));
+            return self.cut(at, offset + len);
         }
         let body = &self.data[at + 2..at + len];
         let opt = match (k, len) {
@@ -1119,10 +1117,15 @@ mod tests {
         let items: Vec<_> = p.options_iter().collect();
         assert_eq!(items[0].unwrap().1, TcpOption::MaxSegmentSize(1440));
         assert_eq!(items[1].unwrap().1, TcpOption::SackPermitted);
-        assert!(matches!(
-            items[2].unwrap_err().kind,
-            ErrorKind::Truncated { .. }
-        ));
+        let e = items[2].unwrap_err();
+        assert_eq!(
+            e.kind,
+            ErrorKind::Truncated {
+                needed: 36,
+                available: 30
+            }
+        );
+        assert_eq!(e.offset, 26);
         assert_eq!(items.len(), 3);
         assert_eq!(p.payload(), b"");
         let mut b = SYNACK;
