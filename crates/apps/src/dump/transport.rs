@@ -493,6 +493,92 @@ mod tests {
         assert_eq!(field(&d, "tcp.option_kind"), &Value::Uint(1));
     }
 
+    /// scapy's SYN-ACK with MSS, SACK-Permitted, Timestamps, NOP, Window Scale and SACK
+    /// (tshark: checksum good).
+    #[rustfmt::skip]
+    const SYNACK: [u8; 52] = [
+        0x13, 0x89, 0x00, 0x50, 0, 0, 0, 1, 0, 0, 0, 2, // ports, seq 1, ack 2
+        0xd0, 0x12, 0xff, 0xff, 0xa3, 0x99, 0x00, 0x00, // offset 13, SYN ACK, win, cksum, urg
+        0x02, 0x04, 0x05, 0xa0,                         // MSS 1440
+        0x04, 0x02,                                     // SACK permitted
+        0x08, 0x0a, 0, 0, 0, 1, 0, 0, 0, 0,             // TS 1 0
+        0x01, 0x03, 0x03, 0x07,                         // NOP, window scale 7
+        0x05, 0x0a, 0, 0, 0, 1, 0, 0, 0, 2,             // SACK 1-2
+        0x00, 0x00,                                     // EOL, padding
+    ];
+
+    #[test]
+    fn tcp_synack() {
+        let mut d = v6();
+        assert!(matches!(dissect_tcp(&mut d, &SYNACK), Next::Done));
+        assert!(d.malformed.is_none());
+        assert_eq!(
+            d.layers[0].info,
+            "TCP 5001 > 80 [S.] seq 1 ack 2 win 65535 options \
+             [mss 1440,sackOK,TS val 1 ecr 0,nop,wscale 7,sack 1 {1:2},eol] length 0"
+        );
+        assert_eq!(field(&d, "tcp.checksum.status"), &Value::Str("good".into()));
+        assert_eq!(field(&d, "tcp.flags"), &Value::Uint(0x12));
+        assert_eq!(field(&d, "tcp.hdr_len"), &Value::Uint(52));
+        assert_eq!(field(&d, "tcp.options.mss_val"), &Value::Uint(1440));
+        assert_eq!(
+            field(&d, "tcp.options.wscale.multiplier"),
+            &Value::Uint(128)
+        );
+        assert_eq!(field(&d, "tcp.options.sack.dsack_le"), &Value::Uint(1));
+        let kinds = d.layers[0]
+            .fields
+            .iter()
+            .filter(|f| f.name == "tcp.option_kind")
+            .count();
+        assert_eq!(kinds, 8); // six options, EOL and one byte of padding
+    }
+
+    #[test]
+    fn tcp_quoted_cut() {
+        // Inside an ICMPv6 error the segment may be cut in its options: no malformed mark,
+        // checksum unverified.
+        let mut d = v6();
+        d.quoted = 1;
+        dissect_tcp(&mut d, &SYNACK[..30]);
+        assert!(d.malformed.is_none());
+        assert_eq!(
+            field(&d, "tcp.checksum.status"),
+            &Value::Str("unverified".into())
+        );
+        assert_eq!(field(&d, "tcp.options.mss_val"), &Value::Uint(1440));
+        let mut d = v6();
+        dissect_tcp(&mut d, &SYNACK[..30]);
+        assert!(d.malformed.is_some());
+        let mut d = v6();
+        d.quoted = 1;
+        dissect_tcp(&mut d, &SYNACK[..12]);
+        assert!(d.malformed.is_none());
+    }
+
+    #[test]
+    fn udplite_coverage() {
+        #[rustfmt::skip]
+        let mut dg = [
+            0x13, 0x89, 0x9c, 0x41, // ports 5001 > 40001
+            0x00, 0x08, 0xf4, 0x13, // coverage 8, checksum (tshark: good)
+            b'0', b'1', b'2', b'3', b'4', b'5', b'6', b'7', b'8', b'9',
+            b'a', b'b', b'c', b'd', b'e', b'f', b'g', b'h', b'i', b'j',
+        ];
+        let mut d = v6();
+        assert!(matches!(dissect_udplite(&mut d, &dg), Next::Data(p) if p.len() == 20));
+        assert_eq!(field(&d, "udp.checksum.status"), &Value::Str("good".into()));
+        assert_eq!(field(&d, "udp.length"), &Value::Uint(28));
+        dg[5] = 4;
+        let mut d = v6();
+        dissect_udplite(&mut d, &dg);
+        assert_eq!(
+            field(&d, "udp.checksum.status"),
+            &Value::Str("unverified".into())
+        );
+        assert!(d.malformed.is_some());
+    }
+
     proptest! {
         #[test]
         fn never_panics(data in proptest::collection::vec(any::<u8>(), 0..80), quoted: bool) {
