@@ -15,7 +15,7 @@ pub mod proto;
 pub mod tcp;
 pub mod udp;
 
-pub use addr::{EthernetAddress, Ipv6AddrExt, Scope, ScopedAddr, Zone};
+pub use addr::{EthernetAddress, Ipv6AddrExt, ScopedAddr, Scope, Zone};
 pub use checksum::Checksum;
 pub use error::{Error, ErrorKind, Result};
 pub use proto::{EtherType, IpProtocol};
