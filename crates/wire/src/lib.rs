@@ -13,6 +13,8 @@ pub mod ipv6;
 pub mod mobility;
 pub mod pcap;
 pub mod proto;
+pub mod tcp;
+pub mod udp;
 
 pub use addr::{EthernetAddress, Ipv6AddrExt, Scope, ScopedAddr, Zone};
 pub use checksum::Checksum;
