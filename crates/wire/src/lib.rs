@@ -9,7 +9,11 @@
 pub mod addr;
 pub mod checksum;
 pub mod error;
+pub mod icmpv6;
 pub mod ipv6;
+pub mod mld;
+pub mod ndisc;
+pub mod ndiscopt;
 pub mod pcap;
 pub mod proto;
 
