@@ -42,6 +42,23 @@ pub(super) fn dissect_icmpv6<'a>(d: &mut Dissector, data: &'a [u8]) -> Next<'a> 
         );
     let len = data.len();
     if !p.is_complete() {
+        // Show the first word of an ND or MLD message that is cut after it.
+        if let Some(w) = data.get(4..8) {
+            match t {
+                Message::NEIGHBOR_SOLICIT | Message::REDIRECT => {
+                    l.bytes("icmpv6.reserved", w);
+                }
+                Message::NEIGHBOR_ADVERT => na_flags(l, p.neighbor_flags_word()),
+                Message::ROUTER_ADVERT => {
+                    ra_flags(l, &p);
+                }
+                Message::MLD_QUERY | Message::MLD_REPORT | Message::MLD_DONE => {
+                    l.uint("icmpv6.mld.maximum_response_delay", p.max_resp_code())
+                        .bytes("icmpv6.reserved", &w[2..]);
+                }
+                _ => {}
+            }
+        }
         l.info(format!("ICMP6, {}, length {len}", type_name(t)));
         if quoted {
             return Next::Done;
@@ -153,17 +170,8 @@ pub(super) fn dissect_icmpv6<'a>(d: &mut Dissector, data: &'a [u8]) -> Next<'a> 
             l.info(format!("ICMP6, router solicitation, length {len}"));
         }
         Message::ROUTER_ADVERT => {
-            let f = p.router_flags();
-            l.uint("icmpv6.nd.ra.cur_hop_limit", p.cur_hop_limit())
-                .uint("icmpv6.nd.ra.flag", f)
-                .flag("icmpv6.nd.ra.flag.m", f & 0x80 != 0)
-                .flag("icmpv6.nd.ra.flag.o", f & 0x40 != 0)
-                .flag("icmpv6.nd.ra.flag.h", f & 0x20 != 0)
-                .uint("icmpv6.nd.ra.flag.prf", (f & 0x18) >> 3)
-                .flag("icmpv6.nd.ra.flag.p", f & 0x04 != 0)
-                .uint("icmpv6.nd.ra.flag.rsv", f & 0x03)
-                .uint("icmpv6.nd.ra.router_lifetime", p.router_lifetime())
-                .uint("icmpv6.nd.ra.reachable_time", p.reachable_time())
+            ra_flags(l, &p);
+            l.uint("icmpv6.nd.ra.reachable_time", p.reachable_time())
                 .uint("icmpv6.nd.ra.retrans_timer", p.retrans_time());
             l.info(format!("ICMP6, router advertisement, length {len}"));
         }
@@ -176,13 +184,8 @@ pub(super) fn dissect_icmpv6<'a>(d: &mut Dissector, data: &'a [u8]) -> Next<'a> 
             ));
         }
         Message::NEIGHBOR_ADVERT => {
-            let w = p.neighbor_flags_word();
-            l.uint("icmpv6.nd.na.flag", w)
-                .flag("icmpv6.nd.na.flag.r", w & 0x8000_0000 != 0)
-                .flag("icmpv6.nd.na.flag.s", w & 0x4000_0000 != 0)
-                .flag("icmpv6.nd.na.flag.o", w & 0x2000_0000 != 0)
-                .uint("icmpv6.nd.na.flag.rsv", w & 0x1fff_ffff)
-                .ipv6("icmpv6.nd.na.target_address", p.target_addr());
+            na_flags(l, p.neighbor_flags_word());
+            l.ipv6("icmpv6.nd.na.target_address", p.target_addr());
             l.info(format!(
                 "ICMP6, neighbor advertisement, tgt is {}, length {len}",
                 p.target_addr()
@@ -197,6 +200,37 @@ pub(super) fn dissect_icmpv6<'a>(d: &mut Dissector, data: &'a [u8]) -> Next<'a> 
                 p.dest_addr(),
                 p.target_addr()
             ));
+        }
+        // Mobile IPv6 (RFC 6275 §6.5-6.8): an identifier, then addresses or options.
+        Message::HA_DISCOVERY_REQUEST
+        | Message::HA_DISCOVERY_REPLY
+        | Message::MOBILE_PREFIX_SOLICIT
+        | Message::MOBILE_PREFIX_ADVERT
+            if len >= 8 =>
+        {
+            l.uint("icmpv6.mip6.identifier", p.echo_ident());
+            if t == Message::MOBILE_PREFIX_ADVERT {
+                let f = p.echo_seq_no();
+                l.uint("icmpv6.mip6.flag", f)
+                    .flag("icmpv6.mip6.flag.m", f & 0x8000 != 0)
+                    .flag("icmpv6.mip6.flag.o", f & 0x4000 != 0)
+                    .uint("icmpv6.mip6.flag.rsv", f & 0x3fff);
+            } else {
+                l.bytes("icmpv6.reserved", &data[6..8]);
+            }
+            if t == Message::HA_DISCOVERY_REPLY {
+                for a in mld::AddrIter::new(p.payload(), usize::MAX) {
+                    l.ipv6("icmpv6.mip6.home_agent_address", a);
+                }
+            }
+            l.info(format!(
+                "ICMP6, {}, id {}, length {len}",
+                type_name(t),
+                p.echo_ident()
+            ));
+            if t == Message::MOBILE_PREFIX_ADVERT {
+                return dissect_options(d, p.into_payload(), quoted);
+            }
         }
         _ => {
             let body = p.into_body();
@@ -250,6 +284,28 @@ fn unreach_text(code: u8) -> String {
         dst_unreachable::SOURCE_ROUTING_HEADER => "error in source routing header".into(),
         c => format!("unknown unreach code ({c})"),
     }
+}
+
+/// The first word of a Router Advertisement.
+fn ra_flags(l: &mut Layer, p: &Packet<&[u8]>) {
+    let f = p.router_flags();
+    l.uint("icmpv6.nd.ra.cur_hop_limit", p.cur_hop_limit())
+        .uint("icmpv6.nd.ra.flag", f)
+        .flag("icmpv6.nd.ra.flag.m", f & 0x80 != 0)
+        .flag("icmpv6.nd.ra.flag.o", f & 0x40 != 0)
+        .flag("icmpv6.nd.ra.flag.h", f & 0x20 != 0)
+        .uint("icmpv6.nd.ra.flag.prf", (f & 0x18) >> 3)
+        .flag("icmpv6.nd.ra.flag.p", f & 0x04 != 0)
+        .uint("icmpv6.nd.ra.flag.rsv", f & 0x03)
+        .uint("icmpv6.nd.ra.router_lifetime", p.router_lifetime());
+}
+
+fn na_flags(l: &mut Layer, w: u32) {
+    l.uint("icmpv6.nd.na.flag", w)
+        .flag("icmpv6.nd.na.flag.r", w & 0x8000_0000 != 0)
+        .flag("icmpv6.nd.na.flag.s", w & 0x4000_0000 != 0)
+        .flag("icmpv6.nd.na.flag.o", w & 0x2000_0000 != 0)
+        .uint("icmpv6.nd.na.flag.rsv", w & 0x1fff_ffff);
 }
 
 fn record_fields(l: &mut Layer, r: &mld::Record<'_>) {
@@ -404,4 +460,86 @@ fn dissect_options<'a>(d: &mut Dissector, area: &'a [u8], quoted: bool) -> Next<
         return stop(d, quoted, "one stray byte after the options".into());
     }
     next
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::model::Value;
+    use super::super::{LinkType, dissect};
+    use proptest::prelude::*;
+
+    /// An IPv6 header from 2001:db8::1 to ff02::1:ff00:2 carrying `icmp`.
+    fn ipv6(icmp: &[u8]) -> Vec<u8> {
+        let mut p = vec![0x60, 0, 0, 0];
+        p.extend_from_slice(&(icmp.len() as u16).to_be_bytes());
+        p.extend_from_slice(&[58, 255]);
+        p.extend_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+        p.extend_from_slice(&[0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, 0, 0, 2]);
+        p.extend_from_slice(icmp);
+        p
+    }
+
+    #[rustfmt::skip]
+    const NS: [u8; 40] = [
+        0x87, 0x00, 0xa0, 0x79,             // neighbor solicitation, checksum (as scapy made it)
+        0x00, 0x00, 0x00, 0x00,             // reserved
+        0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, // target 2001:db8::2
+        0x01, 0x01, 0x00, 0x11, 0x22, 0x33, 0x44, 0x55, // source link-layer address
+        0x0e, 0x01, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, // nonce
+    ];
+
+    #[test]
+    fn neighbor_solicitation() {
+        let (layers, malformed) = dissect(LinkType::IPV6, &ipv6(&NS));
+        assert!(malformed.is_none(), "{malformed:?}");
+        let l = &layers[1];
+        assert_eq!(l.protocol, "icmpv6");
+        assert_eq!(
+            l.get("icmpv6.checksum.status"),
+            Some(&Value::Str("good".into()))
+        );
+        assert_eq!(
+            l.get("icmpv6.nd.ns.target_address"),
+            Some(&Value::Ipv6("2001:db8::2".parse().unwrap()))
+        );
+        assert_eq!(
+            l.get("icmpv6.opt.src_linkaddr"),
+            Some(&Value::Bytes(vec![0, 0x11, 0x22, 0x33, 0x44, 0x55]))
+        );
+        assert_eq!(
+            l.get("icmpv6.opt.nonce"),
+            Some(&Value::Bytes(vec![1, 2, 3, 4, 5, 6]))
+        );
+        assert_eq!(
+            l.info,
+            "ICMP6, neighbor solicitation, who has 2001:db8::2, length 40"
+        );
+        let mut bad = NS;
+        bad[2] = 0;
+        let (layers, _) = dissect(LinkType::IPV6, &ipv6(&bad));
+        assert_eq!(
+            layers[1].get("icmpv6.checksum.status"),
+            Some(&Value::Str("bad".into()))
+        );
+    }
+
+    #[test]
+    fn zero_length_option_stops() {
+        let mut ns = NS;
+        ns[25] = 0;
+        let (layers, malformed) = dissect(LinkType::IPV6, &ipv6(&ns));
+        assert_eq!(malformed.unwrap().protocol, "icmpv6");
+        assert_eq!(layers[1].get("icmpv6.opt.length"), Some(&Value::Uint(0)));
+        assert!(layers[1].get("icmpv6.opt.nonce").is_none());
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(t in prop_oneof![0u8..5, 128u8..148, any::<u8>()],
+                        body in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let mut icmp = vec![t];
+            icmp.extend_from_slice(&body);
+            let _ = dissect(LinkType::IPV6, &ipv6(&icmp));
+        }
+    }
 }
