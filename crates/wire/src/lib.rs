@@ -9,8 +9,12 @@
 pub mod addr;
 pub mod checksum;
 pub mod error;
+pub mod icmpv6;
 pub mod ipv6;
+pub mod mld;
 pub mod mobility;
+pub mod ndisc;
+pub mod ndiscopt;
 pub mod pcap;
 pub mod proto;
 pub mod tcp;
