@@ -7,13 +7,19 @@
 #![forbid(unsafe_code)]
 
 pub mod addr;
+pub mod arp;
 pub mod checksum;
 pub mod error;
+pub mod ethernet;
+pub mod fddi;
+pub mod icmpv4;
+pub mod ipv4;
 pub mod ipv6;
 pub mod pcap;
 pub mod proto;
+pub mod sll;
 
-pub use addr::{EthernetAddress, Ipv6AddrExt, ScopedAddr, Scope, Zone};
+pub use addr::{EthernetAddress, Ipv6AddrExt, Scope, ScopedAddr, Zone};
 pub use checksum::Checksum;
 pub use error::{Error, ErrorKind, Result};
 pub use proto::{EtherType, IpProtocol};
