@@ -32,13 +32,12 @@ pub(super) fn dissect_ethernet<'a>(d: &mut Dissector, data: &'a [u8]) -> Next<'a
         l.uint("eth.len", t.0);
         let body = p.into_payload();
         let body = &body[..usize::from(t.0).min(body.len())];
-        l.info(format!(
-            "{} > {}, 802.3, length {}",
-            p.src_addr(),
-            p.dst_addr(),
-            t.0
-        ));
-        return dissect_llc(d, body);
+        let next = dissect_llc(d, body);
+        if !matches!(next, Next::EtherType(t, _) if speaks_for_itself(t)) {
+            let info = format!("{} > {}, 802.3, length {}", p.src_addr(), p.dst_addr(), t.0);
+            d.layers[eth_index].info(info);
+        }
+        return next;
     }
     l.uint("eth.type", t.0);
     let mut tags = Tags::new(t, p.into_payload());
@@ -293,6 +292,14 @@ mod tests {
         }
         let (_, bad) = dissect(LinkType::NULL, &[2, 0]);
         assert!(bad.is_some());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics(data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..120),
+                        lt in proptest::sample::select(vec![0u32, 1, 10, 101, 108, 113])) {
+            let _ = dissect(LinkType(lt), &data);
+        }
     }
 
     #[test]
