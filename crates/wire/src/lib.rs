@@ -7,9 +7,14 @@
 #![forbid(unsafe_code)]
 
 pub mod addr;
+pub mod arp;
 pub mod checksum;
 pub mod error;
+pub mod ethernet;
+pub mod fddi;
+pub mod icmpv4;
 pub mod icmpv6;
+pub mod ipv4;
 pub mod ipv6;
 pub mod mld;
 pub mod mobility;
@@ -17,6 +22,7 @@ pub mod ndisc;
 pub mod ndiscopt;
 pub mod pcap;
 pub mod proto;
+pub mod sll;
 pub mod tcp;
 pub mod udp;
 
