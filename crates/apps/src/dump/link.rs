@@ -41,7 +41,7 @@ pub(super) fn dissect_ethernet<'a>(d: &mut Dissector, data: &'a [u8]) -> Next<'a
     }
     l.uint("eth.type", t.0);
     let mut tags = Tags::new(t, p.into_payload());
-    while let Some(tag) = tags.next() {
+    for tag in tags.by_ref() {
         let tag = match tag {
             Ok(tag) => tag,
             Err(e) => {
