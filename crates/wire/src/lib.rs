@@ -7,9 +7,15 @@
 #![forbid(unsafe_code)]
 
 pub mod addr;
+pub mod ah;
 pub mod checksum;
 pub mod error;
+pub mod esp;
 pub mod ipv6;
+pub mod ipv6chain;
+pub mod ipv6fragment;
+pub mod ipv6opts;
+pub mod ipv6routing;
 pub mod pcap;
 pub mod proto;
 
