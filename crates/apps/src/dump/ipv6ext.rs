@@ -166,6 +166,36 @@ fn option_fields(l: &mut Layer, opt: &Ipv6Option<'_>, info: &mut String) {
     }
 }
 
+/// The RPL Source Route header (RFC 6554 §3): addresses with their first CmprI (the
+/// last one CmprE) octets elided, taken from the IPv6 destination.
+fn rpl_fields(l: &mut Layer, data: &[u8], header_len: usize, ip_dst: core::net::Ipv6Addr) {
+    let Some(word) = data.get(..4) else { return };
+    let word = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
+    let cmpr_i = (word >> 28) as usize;
+    let cmpr_e = (word >> 24 & 0xf) as usize;
+    let pad = (word >> 20 & 0xf) as usize;
+    l.uint("ipv6.routing.rpl.cmprI", cmpr_i as u64)
+        .uint("ipv6.routing.rpl.cmprE", cmpr_e as u64)
+        .uint("ipv6.routing.rpl.pad", pad as u64)
+        .uint("ipv6.routing.rpl.reserved", word & 0xf_ffff);
+    // RFC 6554 §3: n = ((HdrExtLen * 8 - Pad - (16 - CmprE)) / (16 - CmprI)) + 1.
+    let body = (header_len - 8) as i64 - pad as i64 - (16 - cmpr_e) as i64;
+    let count = body.div_euclid((16 - cmpr_i) as i64) + 1;
+    l.int("ipv6.routing.rpl.addr_count", count);
+    let mut at = 4;
+    for i in 0..count.max(0) {
+        let elided = if i + 1 == count { cmpr_e } else { cmpr_i };
+        let Some(tail) = data.get(at..at + 16 - elided) else {
+            break;
+        };
+        at += 16 - elided;
+        let mut full = ip_dst.octets();
+        full[elided..].copy_from_slice(tail);
+        l.bytes("ipv6.routing.rpl.address", tail)
+            .ipv6("ipv6.routing.rpl.full_address", full.into());
+    }
+}
+
 /// tcpdump's list of route addresses: `, [0]a, [1]b`.
 fn addr_info(info: &mut String, addrs: impl Iterator<Item = core::net::Ipv6Addr>) {
     for (i, a) in addrs.enumerate() {
@@ -197,6 +227,7 @@ pub(super) fn dissect_routing<'a>(d: &mut Dissector, data: &'a [u8]) -> Next<'a>
             return cut_or_malformed(d, PROTO, e, quoted);
         }
     };
+    let d_ip = d.ip;
     let l = d.layer(PROTO);
     l.uint("ipv6.routing.nxt", p.next_header().0)
         .uint("ipv6.routing.len", p.hdr_ext_len())
@@ -241,6 +272,16 @@ pub(super) fn dissect_routing<'a>(d: &mut Dissector, data: &'a [u8]) -> Next<'a>
                 ", last-entry={last_entry}, flags=0x{flags:x}, tag={tag:x}"
             );
             addr_info(&mut info, segments.iter());
+        }
+        Ok(Routing::Other {
+            routing_type: ipv6routing::RoutingType::RPL,
+            data,
+        }) => {
+            let ip_dst = match d_ip {
+                Some(IpContext::V6 { dst, .. }) => dst,
+                _ => core::net::Ipv6Addr::UNSPECIFIED,
+            };
+            rpl_fields(l, data, p.header_len(), ip_dst);
         }
         Ok(Routing::Other { data, .. }) => {
             l.bytes("ipv6.routing.unknown_data", data);
@@ -478,6 +519,36 @@ mod tests {
         assert_eq!(
             d.layers[1].info,
             "srcrt (len=2, type=2, segleft=1, [0]2001:db8::77)"
+        );
+    }
+
+    #[test]
+    fn rpl_source_route() {
+        #[rustfmt::skip]
+        let rpl = [
+            0x3b, 0x03, 0x03, 0x02, // next 59, len 3, type 3 (RPL), segleft 2
+            0x8c, 0x40, 0x00, 0x00, // CmprI 8, CmprE 12, Pad 4, reserved
+            1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, // two 8-byte addresses
+            0x0a, 0x0b, 0x0c, 0x0d, // the last address, 4 bytes
+            0, 0, 0, 0,             // pad
+        ];
+        let (layers, malformed) = dissect(LinkType::IPV6, &ipv6(43, &rpl));
+        assert_eq!(malformed, None);
+        let l = layer(&layers, "ipv6.routing");
+        assert_eq!(l.get("ipv6.routing.rpl.addr_count"), Some(&Value::Int(3)));
+        let full: Vec<_> = l
+            .fields
+            .iter()
+            .filter(|f| f.name == "ipv6.routing.rpl.full_address")
+            .map(|f| f.value.to_string())
+            .collect();
+        assert_eq!(
+            full,
+            [
+                "2001:db8::102:304:506:708",
+                "2001:db8::90a:b0c:d0e:f10",
+                "2001:db8::a0b:c0d"
+            ]
         );
     }
 
