@@ -7,15 +7,21 @@
 #![forbid(unsafe_code)]
 
 pub mod addr;
+pub mod ah;
 pub mod arp;
 pub mod checksum;
 pub mod error;
+pub mod esp;
 pub mod ethernet;
 pub mod fddi;
 pub mod icmpv4;
 pub mod icmpv6;
 pub mod ipv4;
 pub mod ipv6;
+pub mod ipv6chain;
+pub mod ipv6fragment;
+pub mod ipv6opts;
+pub mod ipv6routing;
 pub mod mld;
 pub mod mobility;
 pub mod ndisc;
