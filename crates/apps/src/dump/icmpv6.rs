@@ -23,7 +23,7 @@ pub(super) fn dissect_icmpv6<'a>(d: &mut Dissector, data: &'a [u8]) -> Next<'a> 
     // Inside an error's quote, or when the capture is already cut short, the checksum's
     // data may be incomplete; tshark leaves quoted checksums unverified as well.
     let status = match d.ip {
-        _ if d.is_quoted() || d.malformed.is_some() => ChecksumStatus::Unverified,
+        _ if !d.can_verify_upper() || d.malformed.is_some() => ChecksumStatus::Unverified,
         Some(IpContext::V6 { src, dst }) => {
             ChecksumStatus::from_verified(p.verify_checksum(&src, &dst))
         }

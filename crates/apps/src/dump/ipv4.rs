@@ -91,6 +91,9 @@ pub(super) fn dissect_ipv4<'a>(d: &mut Dissector, data: &'a [u8]) -> Next<'a> {
             ),
         );
     }
+    if p.is_truncated() || p.more_frags() {
+        d.incomplete = true;
+    }
     let proto = p.protocol();
     let non_first_fragment = p.frag_offset() != 0;
     let payload = p.into_payload();

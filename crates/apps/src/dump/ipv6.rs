@@ -35,6 +35,9 @@ pub(super) fn dissect_ipv6<'a>(d: &mut Dissector, data: &'a [u8]) -> Next<'a> {
         src: p.src_addr(),
         dst: p.dst_addr(),
     });
+    if p.is_truncated() {
+        d.incomplete = true;
+    }
     if p.is_truncated() && !d.is_quoted() {
         d.malformed(
             "ipv6",

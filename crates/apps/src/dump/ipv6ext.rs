@@ -348,6 +348,9 @@ pub(super) fn dissect_fragment<'a>(d: &mut Dissector, data: &'a [u8]) -> Next<'a
         rest.len()
     ));
     if p.is_first() {
+        if p.more_frags() {
+            d.incomplete = true;
+        }
         Next::Ip(p.next_header(), rest)
     } else {
         // Not the first fragment: what follows is the middle of a packet, not a header.

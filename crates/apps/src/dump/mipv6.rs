@@ -44,7 +44,7 @@ pub(super) fn dissect_mobility<'a>(d: &mut Dissector, data: &'a [u8]) -> Next<'a
         }
     };
     let status = match d.ip {
-        Some(IpContext::V6 { src, dst }) if !p.is_truncated() => {
+        Some(IpContext::V6 { src, dst }) if !p.is_truncated() && d.can_verify_upper() => {
             ChecksumStatus::from_verified(p.verify_checksum(&src, &dst))
         }
         _ => ChecksumStatus::Unverified,

@@ -72,6 +72,9 @@ pub struct Dissector {
     /// How many ICMP-error quotes deep we are: inside one, parse leniently and do not
     /// count a truncated payload as malformed.
     pub quoted: u8,
+    /// The upper-layer data that follows is not all in this frame (a capture cut short,
+    /// or the first fragment of a datagram): its checksum cannot be verified.
+    pub incomplete: bool,
 }
 
 impl Dissector {
@@ -104,6 +107,12 @@ impl Dissector {
 
     pub fn is_quoted(&self) -> bool {
         self.quoted > 0
+    }
+
+    /// Whether an upper-layer checksum can be verified: all its data is here, and it is not
+    /// inside an ICMP error's quote (where tshark, too, leaves checksums unverified).
+    pub fn can_verify_upper(&self) -> bool {
+        !self.is_quoted() && !self.incomplete
     }
 }
 

@@ -38,6 +38,7 @@ fn payload_next(payload: &[u8]) -> Next<'_> {
 pub(super) fn dissect_udp<'a>(d: &mut Dissector, data: &'a [u8]) -> Next<'a> {
     let ph = pseudo_header(d);
     let quoted = d.is_quoted();
+    let verifiable = d.can_verify_upper();
     let p = match udp::Packet::new_lenient(data) {
         Ok(p) => p,
         Err(e) => {
@@ -63,7 +64,10 @@ pub(super) fn dissect_udp<'a>(d: &mut Dissector, data: &'a [u8]) -> Next<'a> {
         ));
         return d.malformed("udp", format!("length {len} below 8"));
     }
-    let verdict = ph.map_or(Verdict::Unverifiable, |ph| p.checksum_verdict(&ph));
+    let verdict = match ph {
+        Some(ph) if verifiable => p.checksum_verdict(&ph),
+        _ => Verdict::Unverifiable,
+    };
     l.checksum(
         "udp.checksum",
         "udp.checksum.status",
@@ -83,7 +87,7 @@ pub(super) fn dissect_udp<'a>(d: &mut Dissector, data: &'a [u8]) -> Next<'a> {
     if verdict == Verdict::IllegalZero {
         l.info("[zero checksum]");
     }
-    if len > data.len() && !quoted {
+    if len > data.len() && verifiable {
         d.malformed(
             "udp",
             format!(
@@ -98,6 +102,7 @@ pub(super) fn dissect_udp<'a>(d: &mut Dissector, data: &'a [u8]) -> Next<'a> {
 pub(super) fn dissect_udplite<'a>(d: &mut Dissector, data: &'a [u8]) -> Next<'a> {
     let ph = pseudo_header(d);
     let quoted = d.is_quoted();
+    let verifiable = d.can_verify_upper();
     let p = match udp::lite::Packet::new_lenient(data) {
         Ok(p) => p,
         Err(e) => {
@@ -117,6 +122,7 @@ pub(super) fn dissect_udplite<'a>(d: &mut Dissector, data: &'a [u8]) -> Next<'a>
         .uint("udp.length", p.datagram_len() as u64);
     let coverage = p.check_coverage();
     let verdict = match (ph, coverage) {
+        _ if !verifiable && !quoted => Verdict::Unverifiable,
         (Some(ph), Ok(())) => p.checksum_verdict(&ph, None),
         // A quoted datagram may be cut: its real length, and so the coverage's legality,
         // is unknown; a coverage past the cut is unverifiable.
@@ -165,7 +171,7 @@ fn flags_str(f: Flags) -> String {
 pub(super) fn dissect_tcp<'a>(d: &mut Dissector, data: &'a [u8]) -> Next<'a> {
     let ph = pseudo_header(d);
     let quoted = d.is_quoted();
-    let ip_cut = d.malformed.is_some();
+    let ip_cut = d.malformed.is_some() || d.incomplete;
     let p = match tcp::Packet::new_lenient(data) {
         Ok(p) => p,
         Err(e) => {
