@@ -163,6 +163,15 @@ QUIRKS = [
      "reason": "as tcp.window_size: conversation state"},
     {"kind": "skip", "field": "esp.sequence-analysis.*",
      "reason": "cross-frame ESP sequence analysis (disabled, listed for completeness)"},
+    {"kind": "malformed", "label": r"quote=\S+( \S+)? cut (8|20|24|39)\b", "side": "tshark-only",
+     "reason": "an ICMPv6 error or Redirect quoting fewer than 40 bytes of the invoking "
+               "packet: tshark reports 'IPv6 header must be exactly 40 bytes' as an error; "
+               "a quote is as much as fits (RFC 4443 §3.1, RFC 4861 §4.6.3), so we show what "
+               "there is without calling the frame malformed"},
+    {"kind": "malformed", "label": r"nd redirect .* padded", "side": "tshark-only",
+     "reason": "the Redirected Header option is padded to a multiple of 8 octets "
+               "(RFC 4861 §4.6.3); tshark calls the zero bytes after the quoted packet "
+               "'Unknown Data' with error severity"},
     {"kind": "prefix", "field": "data.*",
      "reason": "where undissected bytes show (a data layer, or a field of the layer) is "
                "presentation; tshark adds data layers after a quoted packet's transport"},
@@ -591,8 +600,20 @@ def main():
             rep.values, FLOOR_PER_FRAME, rep.frames))
     text = write_report(rep, corpus, files_summary)
     # A short summary on standard output; the details are in the report.
-    head = text.split("fields compared (name")[0]
+    head = text.split("frames with a failure, by corpus kind")[0]
     print(head.rstrip())
+    print("\nfailures by category (first example; all in the report):")
+    for cat, n in sorted(rep.failures.items(), key=lambda kv: (-kv[1], kv[0]))[:40]:
+        print("  %-50s %d" % (cat, n))
+        for ex in rep.fail_examples[cat][:1]:
+            print("      " + ex[:220])
+    worst = sorted(rep.differing.items(), key=lambda kv: -kv[1])[:15]
+    if worst:
+        print("\nfields with most differing values:")
+        for name, n in worst:
+            print("  %-44s %d of %d" % (name, n, rep.compared[name]))
+            for ex in rep.examples[name][:1]:
+                print("      " + ex[:220])
     print("\nfull report: %s" % os.path.join(corpus, "report.txt"))
     total = sum(rep.failures.values())
     print("RESULT: %s (%d failures)" % ("FAIL" if total else "PASS", total))

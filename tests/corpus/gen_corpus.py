@@ -113,6 +113,36 @@ def layer_offsets(pkt):
     return sorted(set(o for o in offs if 0 < o < total))
 
 
+NH = {"IPv6ExtHdrHopByHop": 0, "IPv6ExtHdrDestOpt": 60, "IPv6ExtHdrRouting": 43,
+      "IPv6ExtHdrSegmentRouting": 43, "IPv6ExtHdrFragment": 44, "AH": 51, "ESP": 50, "UDP": 17,
+      "TCP": 6, "Raw": 59, "NoPayload": 59, "IPv6": 41}
+
+
+def nh_of(layer):
+    name = layer.__class__.__name__
+    if name.startswith("ICMPv6"):
+        return 58
+    if name.startswith("MIP6MH"):
+        return 135
+    return NH[name]
+
+
+def ah(spi, seq, icv, nh):
+    """AH (RFC 4302 §2.2) with its length set: scapy leaves it 0 outside an SA."""
+    return AH(spi=spi, seq=seq, icv=icv, nh=nh, payloadlen=(12 + len(icv)) // 4 - 2)
+
+
+def fix_ah(pkt):
+    """Sets each AH's next header from the layer after it."""
+    layer = pkt
+    while layer is not None and layer.__class__.__name__ != "NoPayload":
+        if isinstance(layer, AH):
+            layer.nh = nh_of(layer.payload)
+            layer.payloadlen = (12 + len(layer.icv or b"")) // 4 - 2
+        layer = layer.payload
+    return pkt
+
+
 class Corpus:
     def __init__(self):
         self.items = []  # (kind, label, bytes, family) family: 6, 4 or "arp"
@@ -166,7 +196,9 @@ add6("ipv6", "ipv6 nonext with 8 trailing bytes", ip6(Raw(b"\x01" * 8), nh=59))
 
 # --- Hop-by-Hop and Destination Options -----------------------------------------------
 
-unknown_types = [0x1E, 0x5E, 0x9E, 0xDE, 0x3E, 0x7E, 0xBE, 0xFE, 0x07, 0x63]
+# Option types with no meaning to tshark 4.0 (0x07 is CALIPSO, 0x63 RPL, and so on):
+# the RFC 4727 experimental values in each action/change combination, and 0x19/0xd9.
+unknown_types = [0x1E, 0x5E, 0x9E, 0xDE, 0x3E, 0x7E, 0xBE, 0xFE, 0x19, 0xD9]
 hbh_sets = [
     ("pad1", [Pad1()]),
     ("padn0", [PadN(optdata=b"")]),
@@ -251,14 +283,14 @@ add6("fragment", "frag reserved fields set",
 
 for i in range(6):
     up, name = upper(i)
-    icv = bytes(R.randrange(256) for _ in range([12, 16, 12, 20, 32, 12][i]))
+    icv = bytes(R.randrange(256) for _ in range([12, 20, 12, 28, 36, 12][i]))
     add6("ah", "ah spi=%d icv=%d / %s" % (i + 256, len(icv), name),
-         ip6(AH(spi=256 + i, seq=i * 1000, icv=icv, nh=[17, 6, 58, 59][i % 4]) / up))
+         ip6(fix_ah(AH(spi=256 + i, seq=i * 1000, icv=icv) / up)))
 for i in range(6):
     data = bytes(R.randrange(256) for _ in range(8 + i * 7))
     add6("esp", "esp spi=%#x len=%d" % (0x1000 + i, len(data)),
          ip6(ESP(spi=0x1000 + i, seq=i + 1, data=data)))
-add6("ah", "ah then esp", ip6(AH(spi=9, seq=1, icv=b"\x11" * 12, nh=50) / ESP(spi=10, seq=2, data=b"\x22" * 16)))
+add6("ah", "ah then esp", ip6(ah(9, 1, b"\x11" * 12, 50) / ESP(spi=10, seq=2, data=b"\x22" * 16)))
 
 # --- ICMPv6 errors with quoted packets ----------------------------------------------------
 
@@ -380,7 +412,10 @@ for i in range(12):
     if i % 2 == 0:
         # RFC 4861 §4.6.3: as much of the packet as fits, in units of 8 octets
         q = full[: [len(full), 48, 40, 64, 8, 24][i // 2 % 6]]
+        iname += " whole" if len(q) == len(full) else " cut %d" % len(q)
         q = q + b"\0" * (-len(q) % 8)
+        if len(q) > len(full):
+            iname += " padded"
         opts.append(ICMPv6NDOptRedirectedHdr(pkt=q))
     add6("nd.redirect", "nd redirect #%d opts=%d quote=%s" % (i, len(opts), iname if i % 2 == 0 else "-"),
          ip6(chain(ICMPv6ND_Redirect(tgt=LL[i % 8], dst=A[i % 16]), opts), src=LL[(i + 1) % 8],
@@ -411,7 +446,8 @@ for i in range(12):
     for j in range(1 + i % 4):
         recs.append(ICMPv6MLDMultAddrRec(rtype=1 + (i + j) % 6, dst=MC[(i + j) % len(MC)],
                                          sources=A[: (i + j) % 3],
-                                         auxdata=b"\xa5" * (4 * (j % 2 if i >= 8 else 0))))
+                                         auxdata=b"\xa5" * (4 * (j % 2 if i >= 8 else 0)),
+                                         auxdata_len=(j % 2 if i >= 8 else 0)))
     add6("mld", "mldv2 report records=%d" % len(recs),
          ip6(IPv6ExtHdrHopByHop(options=[RouterAlert(value=0)]) / ICMPv6MLReport2(records=recs),
              src=LL[i % 8], dst="ff02::16", hlim=1))
@@ -632,7 +668,7 @@ def rand_ext(i):
     return IPv6ExtHdrSegmentRouting(addresses=A[:2], segleft=1)
 
 
-for i in range(80):
+for i in range(240):
     n = R.randrange(1, 6)
     chain_pkt = IPv6ExtHdrHopByHop(options=[PadN(optdata=b"\0" * 4)]) if i % 3 == 0 else None
     exts = [rand_ext(i) for _ in range(n)]
@@ -640,7 +676,7 @@ for i in range(80):
     for e in ([chain_pkt] if chain_pkt is not None else []) + exts:
         body = e if body is None else body / e
     up, name = upper(i)
-    body = body / up
+    body = fix_ah(body / up)
     add6("chain", "chain %s / %s" % ("/".join(l.__class__.__name__.replace("IPv6ExtHdr", "") for l in
                                                 ([chain_pkt] if chain_pkt else []) + exts), name), ip6(body))
 # long chains of Destination Options headers
@@ -723,7 +759,7 @@ trunc_base = [
     ("dst/rt0/frag/udp", ip6(IPv6ExtHdrDestOpt(options=[PadN(optdata=b"\0" * 4)]) / IPv6ExtHdrRouting(addresses=A[:2], segleft=1)
                              / IPv6ExtHdrFragment(id=1) / UDP(sport=1, dport=2) / Raw(b"u" * 8))),
     ("srh/tcp", ip6(IPv6ExtHdrSegmentRouting(addresses=A[:3], segleft=2) / TCP(sport=1, dport=2, flags="S"))),
-    ("ah/udp", ip6(AH(spi=7, seq=1, icv=b"\x01" * 12) / UDP(sport=1, dport=2) / Raw(b"a" * 4))),
+    ("ah/udp", ip6(ah(7, 1, b"\x01" * 12, 17) / UDP(sport=1, dport=2) / Raw(b"a" * 4))),
     ("esp", ip6(ESP(spi=9, seq=2, data=b"\x00" * 24))),
     ("ra+opts", ip6(ICMPv6ND_RA() / ICMPv6NDOptSrcLLAddr(lladdr=MACS[1]) / ICMPv6NDOptMTU(mtu=1500)
                     / ICMPv6NDOptPrefixInfo(prefix="2001:db8:5::", prefixlen=64), src=LL[0], dst="ff02::1", hlim=255)),
