@@ -80,7 +80,36 @@ def ip6(nh_payload, **kw):
     """IPv6 header with explicit addresses (scapy otherwise asks the routing table)."""
     kw.setdefault("src", R.choice(A))
     kw.setdefault("dst", R.choice(A))
-    return IPv6(**kw) / nh_payload
+    pkt = IPv6(**kw) / nh_payload
+    if pkt.haslayer(AH):
+        fix_upper_checksum_after_ah(pkt)
+    return pkt
+
+
+def fix_upper_checksum_after_ah(pkt):
+    """scapy computes a transport checksum of 0 when AH sits between it and IPv6. AH is
+    not part of the pseudo-header, so build the packet without AH, let scapy compute the
+    checksum there, and copy it over (unless one was set on purpose)."""
+    layers = []
+    layer = pkt
+    while layer is not None and layer.__class__.__name__ != "NoPayload":
+        layers.append(layer)
+        layer = layer.payload
+    upper = layers[-1] if not isinstance(layers[-1], Raw) else layers[-2]
+    names = [f.name for f in upper.fields_desc]
+    field = "chksum" if "chksum" in names else "cksum" if "cksum" in names else None
+    if field is None or upper.getfieldval(field) is not None or isinstance(upper, (AH, ESP)):
+        return
+    rebuilt = None
+    for l in layers:
+        if isinstance(l, AH):
+            continue
+        c = l.copy()
+        c.remove_payload()
+        rebuilt = c if rebuilt is None else rebuilt / c
+    parsed = IPv6(bytes(rebuilt))
+    value = parsed[upper.__class__].getfieldval(field)
+    upper.setfieldval(field, value)
 
 
 def raw6(payload_bytes, nh, src=None, dst=None, plen=None, hlim=64, tc=0, fl=0):
