@@ -47,11 +47,8 @@ pub struct Packet<T: AsRef<[u8]>> {
 impl<'a> Packet<&'a [u8]> {
     /// The payload, borrowed for as long as the underlying bytes (see [`Packet::payload`]).
     pub fn into_payload(self) -> &'a [u8] {
-        let b = &self.buffer[HEADER_LEN..];
-        match usize::from(self.payload_len()) {
-            0 => b,
-            n => &b[..n.min(b.len())],
-        }
+        let end = self.payload_end();
+        &self.buffer[HEADER_LEN..end]
     }
 }
 
@@ -63,7 +60,8 @@ impl<T: AsRef<[u8]>> Packet<T> {
     }
 
     /// The strict view: version 6, and a payload length that fits the buffer. A payload
-    /// length of zero is accepted (the Jumbo Payload option, RFC 2675, then gives it).
+    /// length of zero is accepted (with a Hop-by-Hop header, the Jumbo Payload option of
+    /// RFC 2675 then gives the length; without one, the payload is empty).
     pub fn new_checked(buffer: T) -> Result<Self> {
         let p = Self::new_lenient(buffer)?;
         let avail = p.buffer.as_ref().len() - HEADER_LEN;
@@ -147,14 +145,27 @@ impl<T: AsRef<[u8]>> Packet<T> {
         Ipv6Addr::from(<[u8; 16]>::try_from(&self.buffer.as_ref()[field::DST]).unwrap())
     }
 
-    /// The payload as the payload length gives it, cut to the buffer (lenient views), or
-    /// the whole rest of the buffer when the payload length is zero (a jumbogram, RFC 2675).
-    pub fn payload(&self) -> &[u8] {
-        let b = &self.buffer.as_ref()[HEADER_LEN..];
-        match usize::from(self.payload_len()) {
-            0 => b,
-            n => &b[..n.min(b.len())],
+    /// Whether this may be a jumbogram: payload length zero and a Hop-by-Hop header, which
+    /// must then carry the Jumbo Payload option with the real length (RFC 2675 §3).
+    pub fn is_jumbo_candidate(&self) -> bool {
+        self.payload_len() == 0 && self.next_header() == IpProtocol::HOPOPTS
+    }
+
+    /// Where the payload ends in the buffer: the payload length, cut to the buffer
+    /// (lenient views), or the whole buffer for a jumbogram candidate.
+    fn payload_end(&self) -> usize {
+        let len = self.buffer.as_ref().len();
+        if self.is_jumbo_candidate() {
+            len
+        } else {
+            (HEADER_LEN + usize::from(self.payload_len())).min(len)
         }
+    }
+
+    /// The payload as the payload length gives it, cut to the buffer (lenient views), or
+    /// the whole rest of the buffer for a jumbogram candidate (RFC 2675).
+    pub fn payload(&self) -> &[u8] {
+        &self.buffer.as_ref()[HEADER_LEN..self.payload_end()]
     }
 
     /// Whether the payload length says more than the buffer holds (a truncated quote).
@@ -194,10 +205,8 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
     }
 
     pub fn payload_mut(&mut self) -> &mut [u8] {
-        let n = usize::from(self.payload_len());
-        let b = &mut self.buffer.as_mut()[HEADER_LEN..];
-        let end = if n == 0 { b.len() } else { n.min(b.len()) };
-        &mut b[..end]
+        let end = self.payload_end();
+        &mut self.buffer.as_mut()[HEADER_LEN..end]
     }
 }
 

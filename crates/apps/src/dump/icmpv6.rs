@@ -13,7 +13,14 @@ pub(super) fn dissect_icmpv6<'a>(d: &mut Dissector, data: &'a [u8]) -> Next<'a> 
     let p = match Packet::new_lenient(data) {
         Ok(p) => p,
         Err(e) => {
-            d.layer(PROTO);
+            // What there is of a message cut short, as tshark shows it.
+            let l = d.layer(PROTO);
+            if let Some(&t) = data.first() {
+                l.uint("icmpv6.type", t);
+            }
+            if let Some(&c) = data.get(1) {
+                l.uint("icmpv6.code", c);
+            }
             if d.is_quoted() {
                 return Next::Done;
             }

@@ -188,6 +188,18 @@ pub(super) fn dissect_icmp<'a>(d: &mut Dissector, data: &'a [u8]) -> Next<'a> {
                 unreachable_info(code, p.next_hop_mtu(), body)
             ));
         }
+        4 => {
+            // Source quench (RFC 792; deprecated by RFC 6633) quotes the datagram too.
+            l.bytes("icmp.unused", rest);
+            l.info(format!("ICMP source quench, length {length}"));
+        }
+        5 => {
+            let gw = core::net::Ipv4Addr::new(rest[0], rest[1], rest[2], rest[3]);
+            l.ipv4("icmp.redir_gw", gw);
+            l.info(format!(
+                "ICMP redirect to {gw}, code {code}, length {length}"
+            ));
+        }
         msg_type::TIME_EXCEEDED => {
             l.bytes("icmp.unused", rest);
             let what = match code {

@@ -1,15 +1,22 @@
 //! The IPv6 fixed header (RFC 8200 §3).
 
+use core::net::Ipv6Addr;
+
+use sixstack_wire::ErrorKind;
 use sixstack_wire::ipv6::Packet;
 
-use super::{Dissector, IpContext, Next};
+use super::{Dissector, IpContext, Layer, Next};
 
 pub(super) fn dissect_ipv6<'a>(d: &mut Dissector, data: &'a [u8]) -> Next<'a> {
     // A quoted packet may be cut short; a packet on the wire must be whole.
     let p = match Packet::new_lenient(data) {
         Ok(p) => p,
         Err(e) => {
-            d.layer("ipv6");
+            partial_header(d.layer("ipv6"), data);
+            if d.is_quoted() && matches!(e.kind, ErrorKind::Truncated { .. }) {
+                // A quote cut inside the header: show what there is, as tshark does.
+                return Next::Done;
+            }
             return d.malformed("ipv6", e.to_string());
         }
     };
@@ -49,4 +56,37 @@ pub(super) fn dissect_ipv6<'a>(d: &mut Dissector, data: &'a [u8]) -> Next<'a> {
         );
     }
     Next::Ip(p.next_header(), p.into_payload())
+}
+
+/// The fields of a header cut short, each shown when all its bytes are there.
+fn partial_header(l: &mut Layer, b: &[u8]) {
+    if let Some(&v) = b.first() {
+        l.uint("ipv6.version", v >> 4);
+    }
+    if b.len() >= 2 {
+        let tc = (b[0] & 0x0f) << 4 | b[1] >> 4;
+        l.uint("ipv6.tclass", tc)
+            .uint("ipv6.tclass.dscp", tc >> 2)
+            .uint("ipv6.tclass.ecn", tc & 0x3);
+    }
+    if b.len() >= 4 {
+        l.uint(
+            "ipv6.flow",
+            u32::from_be_bytes([0, b[1] & 0x0f, b[2], b[3]]),
+        );
+    }
+    if b.len() >= 6 {
+        l.uint("ipv6.plen", u16::from_be_bytes([b[4], b[5]]));
+    }
+    if let Some(&nh) = b.get(6) {
+        l.uint("ipv6.nxt", nh);
+    }
+    if let Some(&hl) = b.get(7) {
+        l.uint("ipv6.hlim", hl);
+    }
+    for (name, range) in [("ipv6.src", 8..24), ("ipv6.dst", 24..40)] {
+        if let Some(Ok(o)) = b.get(range).map(<[u8; 16]>::try_from) {
+            l.ipv6(name, Ipv6Addr::from(o));
+        }
+    }
 }

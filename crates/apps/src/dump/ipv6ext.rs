@@ -85,22 +85,14 @@ fn dissect_options<'a>(d: &mut Dissector, data: &'a [u8], names: &OptsNames) -> 
                     .uint("ipv6.opt.type.action", t.action_bits())
                     .flag("ipv6.opt.type.change", t.may_change())
                     .uint("ipv6.opt.type.rest", t.rest());
-                let len = area.get(pos + 1).map(|&n| usize::from(n));
-                if let Some(n) = len {
-                    l.uint("ipv6.opt.length", n as u64);
+                if let Some(&n) = area.get(pos + 1) {
+                    l.uint("ipv6.opt.length", n);
+                    let _ = write!(info, " (type 0x{:02x}: bad len={n})", t.0);
                 }
-                match len {
-                    // A known type with the wrong length: Wireshark only warns, and the
-                    // option's length still says where the next one starts.
-                    Some(n) if pos + 2 + n <= area.len() => {
-                        let _ = write!(info, " (type 0x{:02x}: bad len={n})", t.0);
-                        pos += 2 + n;
-                    }
-                    _ => {
-                        failure = Some(e.at(pos));
-                        break;
-                    }
-                }
+                // A known option of the wrong length (RFC 2711 §2.1, RFC 2675 §2,
+                // RFC 6275 §6.3) is as malformed as one that runs past the header.
+                failure = Some(e.at(pos));
+                break;
             }
             None => break,
         }
@@ -472,18 +464,21 @@ mod tests {
     }
 
     #[test]
-    fn wrong_length_is_shown_and_skipped() {
+    fn wrong_length_is_shown_then_malformed() {
         let mut h = HBH;
         h[3] = 0x03; // router alert of 3 bytes, eating the first byte of the jumbo option
         h[6] = 0x00; // ... which the rest turns into Pad1 and PadN 4
         h[7] = 0x01;
         h[8] = 0x03;
         let (layers, malformed) = dissect(LinkType::IPV6, &ipv6(0, &h));
-        assert_eq!(malformed, None);
+        // RFC 2711 §2.1: a Router Alert's value is two octets; anything else is malformed.
+        assert_eq!(malformed.unwrap().protocol, "ipv6.hopopts");
         let l = layer(&layers, "ipv6.hopopts");
+        assert_eq!(l.get("ipv6.opt.length"), Some(&Value::Uint(3)));
         assert!(
+            l.info.starts_with("HBH (type 0x05: bad len=3)"),
+            "{}",
             l.info
-                .starts_with("HBH (type 0x05: bad len=3) (type 0x3e: len=3)")
         );
     }
 

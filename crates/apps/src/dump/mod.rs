@@ -60,7 +60,7 @@ pub enum Next<'a> {
 }
 
 /// More layers than this is a loop or an attack, not a packet.
-const MAX_STEPS: usize = 64;
+const MAX_STEPS: usize = 256;
 
 /// The state of one frame's dissection, handed to each protocol's function.
 #[derive(Debug, Default)]
@@ -109,10 +109,10 @@ impl Dissector {
         self.quoted > 0
     }
 
-    /// Whether an upper-layer checksum can be verified: all its data is here, and it is not
-    /// inside an ICMP error's quote (where tshark, too, leaves checksums unverified).
+    /// Whether an upper-layer checksum can be verified: all the data it covers is here (a
+    /// whole quote in an ICMP error is verified too, as tshark does).
     pub fn can_verify_upper(&self) -> bool {
-        !self.is_quoted() && !self.incomplete
+        !self.incomplete
     }
 }
 

@@ -87,7 +87,7 @@ pub(super) fn dissect_udp<'a>(d: &mut Dissector, data: &'a [u8]) -> Next<'a> {
     if verdict == Verdict::IllegalZero {
         l.info("[zero checksum]");
     }
-    if len > data.len() && verifiable {
+    if len > data.len() && verifiable && !quoted {
         d.malformed(
             "udp",
             format!(
@@ -171,7 +171,8 @@ fn flags_str(f: Flags) -> String {
 pub(super) fn dissect_tcp<'a>(d: &mut Dissector, data: &'a [u8]) -> Next<'a> {
     let ph = pseudo_header(d);
     let quoted = d.is_quoted();
-    let ip_cut = d.malformed.is_some() || d.incomplete;
+    let incomplete = d.incomplete;
+    let ip_cut = d.malformed.is_some() || incomplete;
     let p = match tcp::Packet::new_lenient(data) {
         Ok(p) => p,
         Err(e) => {
@@ -229,6 +230,7 @@ pub(super) fn dissect_tcp<'a>(d: &mut Dissector, data: &'a [u8]) -> Next<'a> {
         .uint("tcp.window_size_value", p.window_len());
     let cut = p.options_truncated() || quoted || ip_cut;
     let st = match ph {
+        _ if incomplete => ChecksumStatus::Unverified,
         Some(ph) if p.verify_checksum(&ph) => ChecksumStatus::Good,
         // What was not captured cannot be checked: a cut segment's sum fails.
         Some(_) if !cut => ChecksumStatus::Bad,
