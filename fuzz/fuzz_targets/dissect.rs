@@ -17,10 +17,17 @@ const LINKTYPES: [LinkType; 8] = [
 ];
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&sel, frame)) = data.split_first() else { return };
+    let Some((&sel, frame)) = data.split_first() else {
+        return;
+    };
     let lt = LINKTYPES[usize::from(sel) % LINKTYPES.len()];
     let (layers, malformed) = dissect(lt, frame);
-    let f = Frame { number: 1, layers, malformed, ..Default::default() };
+    let f = Frame {
+        number: 1,
+        layers,
+        malformed,
+        ..Default::default()
+    };
     let j = render_json(&f);
     assert!(j.starts_with('{') && j.ends_with('}'));
     let _ = render_line(&f);
