@@ -17,10 +17,11 @@ each=$(( total / n ))
 # Seeds: every frame of the scapy corpus, prefixed with the byte that selects its link type.
 seeds=$(mktemp -d)
 trap 'rm -rf "$seeds"' EXIT
-if /usr/bin/python3 tests/corpus/gen_corpus.py --help >/dev/null 2>&1; then
-  /usr/bin/python3 tests/corpus/gen_corpus.py --out "$seeds/pcaps" >/dev/null 2>&1 || true
+if /usr/bin/python3 tests/corpus/gen_corpus.py "$seeds/pcaps" >/dev/null 2>&1; then
+  /usr/bin/python3 tests/fuzz_seeds.py "$seeds/pcaps" fuzz/corpus
+else
+  echo "no scapy corpus for seeds; fuzzing from empty corpora"
 fi
-/usr/bin/python3 tests/fuzz_seeds.py "$seeds/pcaps" fuzz/corpus >/dev/null 2>&1 || true
 
 status=0
 for t in $targets; do
