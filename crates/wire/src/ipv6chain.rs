@@ -105,6 +105,7 @@ impl<'a> Walker<'a> {
         self.end
     }
 
+    #[inline]
     fn step(&mut self) -> Result<Option<ExtHeader>> {
         let header_type = self.next;
         if !is_extension_header(header_type) {
@@ -170,6 +171,7 @@ impl<'a> Walker<'a> {
 impl Iterator for Walker<'_> {
     type Item = Result<ExtHeader>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.done {
             return None;
@@ -200,6 +202,7 @@ pub struct Chain {
 }
 
 impl Chain {
+    #[inline]
     pub fn walk(first: IpProtocol, payload: &[u8]) -> Self {
         let mut w = Walker::new(first, payload);
         let mut headers = 0;
