@@ -35,6 +35,15 @@ fn payload_next(payload: &[u8]) -> Next<'_> {
     }
 }
 
+/// A big-endian field at `at`, if all its bytes are there.
+fn be16(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_be_bytes(b.get(at..at + 2)?.try_into().ok()?))
+}
+
+fn be32(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
 pub(super) fn dissect_udp<'a>(d: &mut Dissector, data: &'a [u8]) -> Next<'a> {
     let ph = pseudo_header(d);
     let quoted = d.is_quoted();
@@ -42,7 +51,17 @@ pub(super) fn dissect_udp<'a>(d: &mut Dissector, data: &'a [u8]) -> Next<'a> {
     let p = match udp::Packet::new_lenient(data) {
         Ok(p) => p,
         Err(e) => {
-            d.layer("udp");
+            // The leading fields of a header cut short, as tshark shows them.
+            let l = d.layer("udp");
+            if let Some(v) = be16(data, 0) {
+                l.uint("udp.srcport", v);
+            }
+            if let Some(v) = be16(data, 2) {
+                l.uint("udp.dstport", v);
+            }
+            if let Some(v) = be16(data, 4) {
+                l.uint("udp.length", v);
+            }
             return if quoted {
                 Next::Done
             } else {
@@ -177,7 +196,33 @@ pub(super) fn dissect_tcp<'a>(d: &mut Dissector, data: &'a [u8]) -> Next<'a> {
         Ok(p) => p,
         Err(e) => {
             let l = d.layer("tcp");
-            if data.len() >= tcp::HEADER_LEN {
+            if data.len() < tcp::HEADER_LEN {
+                // The leading fields of a header cut short, as tshark shows them.
+                if let Some(v) = be16(data, 0) {
+                    l.uint("tcp.srcport", v);
+                }
+                if let Some(v) = be16(data, 2) {
+                    l.uint("tcp.dstport", v);
+                }
+                if let Some(v) = be32(data, 4) {
+                    l.uint("tcp.seq", v).uint("tcp.seq_raw", v);
+                }
+                if let Some(v) = be32(data, 8) {
+                    l.uint("tcp.ack", v).uint("tcp.ack_raw", v);
+                }
+                if let Some(&b) = data.get(12) {
+                    l.uint("tcp.hdr_len", u64::from(b >> 4) * 4);
+                }
+                if let Some(v) = be16(data, 12) {
+                    l.uint("tcp.flags", v & 0x0fff);
+                }
+                if let Some(v) = be16(data, 14) {
+                    l.uint("tcp.window_size_value", v);
+                }
+                if let Some(v) = be16(data, 16) {
+                    l.uint("tcp.checksum", v);
+                }
+            } else {
                 // The fixed header is there but the data offset is below 5, as tshark
                 // shows it: ports, sequence number and the bogus header length.
                 let p = tcp::Packet::new_unchecked(data);
