@@ -208,7 +208,7 @@ QUIRKS = [
     {"kind": "required", "label": r"truncated|\bcut\b|plen \d|length shorter",
      "reason": "a header cut short by the end of the frame or of an ICMP quote: tshark shows "
                "its leading fields one by one; we show the layer, mark the frame malformed "
-               "with the reason, and give the leading fields only for IPv6 and ICMPv6"},
+               "with the reason, and give the leading fields for IPv6, ICMPv6, UDP and TCP"},
     {"kind": "malformed", "label": r"^hbh jumbo consistent", "side": "tshark-only",
      "reason": "a Jumbo Payload option with a length below 65536 (RFC 2675 §3 asks the stack "
                "to send a Parameter Problem); the dissector shows it as it is, tshark calls it "
