@@ -90,7 +90,8 @@ impl Dissector {
         self.layers.last_mut()
     }
 
-    /// Marks the frame malformed (the first reason wins) and ends the walk.
+    /// Marks the frame malformed (the first reason wins). Returning the result ends the
+    /// walk; a dissector that can still show what follows (a capture cut short) goes on.
     pub fn malformed(
         &mut self,
         protocol: &'static str,
