@@ -2,5 +2,6 @@
 //! time passing and calls; it answers with frames to transmit, socket data and events.
 //! Time and randomness are handed in, so the same seed and inputs give the same outputs.
 
+pub mod iface;
 pub mod rng;
 pub mod time;
