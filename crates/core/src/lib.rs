@@ -2,6 +2,12 @@
 //! time passing and calls; it answers with frames to transmit, socket data and events.
 //! Time and randomness are handed in, so the same seed and inputs give the same outputs.
 
+pub mod addr;
+pub mod icmp;
 pub mod iface;
+pub mod ip;
+pub mod mld;
+pub mod nd;
 pub mod rng;
+pub mod slaac;
 pub mod time;

@@ -1,0 +1,3 @@
+//! Addresses: scopes and zones (RFC 4007), selection (RFC 6724).
+
+pub mod select;

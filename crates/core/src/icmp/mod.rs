@@ -1,0 +1,3 @@
+//! ICMPv6 (RFC 4443).
+
+pub mod ratelimit;

@@ -1,0 +1,6 @@
+//! IPv6 (RFC 8200): input, output, fragmentation and reassembly, routes, path MTU.
+
+pub mod frag;
+pub mod pmtu;
+pub mod reasm;
+pub mod route;
