@@ -41,7 +41,8 @@ impl Default for RouterListConfig {
     }
 }
 
-/// One Prefix Information option of a received RA (RFC 4861 §4.6.2).
+/// One Prefix Information option of a received RA (RFC 4861 §4.6.2). Only `on_link`
+/// and `valid_lifetime` matter here; `autonomous` and `preferred_lifetime` are SLAAC's.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RaPrefix {
     pub prefix: Ipv6Addr,
