@@ -9,6 +9,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+
+mod demo;
 use sixstack_apps::dump::run::{self, DumpError, Options, Style};
 
 #[derive(Parser)]
@@ -17,7 +19,7 @@ use sixstack_apps::dump::run::{self, DumpError, Options, Style};
     version,
     about = "An IPv6 stack in user space, for research, teaching and testing",
     long_about = "sixstack is a complete IPv6 node in user space and the tools around it.\n\
-                  Only `dump` works today; other commands name the issue that brings them.",
+                  `demo` and `dump` work today; other commands name the issue that brings them.",
     after_help = "Examples:\n  sixstack dump capture.pcapng\n  sixstack dump --json -c 10 capture.pcap\n  tcpdump -w - -i eth0 ip6 | sixstack dump -"
 )]
 struct Cli {
@@ -35,8 +37,14 @@ enum Command {
         1 when the capture could not be read, 2 on a usage error."
     )]
     Dump(DumpArgs),
-    /// Run a simulated internetwork and show what the protocols do (not yet: issue #3).
-    Demo(Rest),
+    /// Run a simulated internetwork (a router, three hosts, two links) and show what the
+    /// protocols do, as a timeline. No privileges needed.
+    #[command(
+        after_help = "Examples:\n  sixstack demo\n  sixstack demo --seed 7 --packets\n  \
+        sixstack demo --pcap /tmp/demo && sixstack dump /tmp/demo/lan1.pcap\n\n\
+        The same seed gives the same output, byte for byte."
+    )]
+    Demo(DemoArgs),
     /// Run the stack as a daemon on TAP devices (not yet: issue #4).
     Run(Rest),
     /// Show and change interfaces of a running daemon (not yet: issue #4).
@@ -90,6 +98,19 @@ struct DumpArgs {
 }
 
 #[derive(Args)]
+struct DemoArgs {
+    /// Seed of every random choice (addresses, timers, link impairments).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Write one pcap per link into this directory.
+    #[arg(long, value_name = "DIR")]
+    pcap: Option<PathBuf>,
+    /// Show every frame on the wires between the events.
+    #[arg(long)]
+    packets: bool,
+}
+
+#[derive(Args)]
 struct Rest {
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
     args: Vec<OsString>,
@@ -121,11 +142,29 @@ fn argv() -> Vec<OsString> {
     args
 }
 
+fn demo(a: DemoArgs) -> ExitCode {
+    let opts = demo::DemoOptions {
+        seed: a.seed,
+        pcap: a.pcap,
+        packets: a.packets,
+    };
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    match demo::run(&opts, &mut out).and_then(|()| std::io::Write::flush(&mut out)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sixstack demo: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse_from(argv());
     match cli.command {
         Command::Dump(a) => dump(a),
-        Command::Demo(_) => not_yet("demo", 3),
+        Command::Demo(a) => demo(a),
         Command::Run(_) => not_yet("run", 4),
         Command::Link(_) => not_yet("link", 4),
         Command::Addr(_) => not_yet("addr", 4),

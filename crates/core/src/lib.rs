@@ -3,6 +3,8 @@
 //! Time and randomness are handed in, so the same seed and inputs give the same outputs.
 
 pub mod addr;
+pub mod config;
+pub mod event;
 pub mod icmp;
 pub mod iface;
 pub mod ip;
@@ -10,4 +12,15 @@ pub mod mld;
 pub mod nd;
 pub mod rng;
 pub mod slaac;
+pub mod socket;
+mod stack;
+pub mod stats;
 pub mod time;
+
+pub use config::StackConfig;
+pub use event::{Event, EventKind};
+pub use iface::{IfaceConfig, IfaceId, LinkAddr, LinkKind};
+pub use ip::output::MIN_MTU;
+pub use socket::{Datagram, RawPacket, SocketHandle};
+pub use stack::{Error, Stack};
+pub use time::{Duration, Instant};

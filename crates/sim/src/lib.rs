@@ -44,6 +44,8 @@ mod capture;
 mod link;
 mod network;
 mod node;
+mod stack;
+pub mod testkit;
 
 pub use capture::{Captured, TapVerdict};
 pub use link::{LinkConfig, LinkStats, dlt};

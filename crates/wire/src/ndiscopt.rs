@@ -395,6 +395,16 @@ pub struct DomainNames<'a> {
     done: bool,
 }
 
+impl<'a> DomainNames<'a> {
+    /// Walks a DNSSL name area as [`Repr::Dnssl`] holds it.
+    pub fn new(names: &'a [u8]) -> Self {
+        Self {
+            rest: names,
+            done: false,
+        }
+    }
+}
+
 impl<'a> Iterator for DomainNames<'a> {
     type Item = Result<DomainName<'a>>;
 

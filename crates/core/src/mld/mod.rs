@@ -11,6 +11,7 @@
 //! and is re-armed from `now`, so a clock that jumps forward by hours sends one round of
 //! reports, not a backlog.
 
+mod input;
 mod report;
 #[cfg(test)]
 mod tests;
@@ -855,6 +856,17 @@ impl MldHost {
             self.general_at = None;
         }
         for (addr, g) in &mut self.groups {
+            // A due answer is consumed even for a group no longer listened to, or its
+            // timer would stay due forever.
+            let query_due = g.query_at.is_some_and(|t| t <= now);
+            if query_due {
+                g.query_at = None;
+            }
+            let asked = if query_due {
+                std::mem::take(&mut g.query_sources)
+            } else {
+                Default::default()
+            };
             let Some(f) = g.state.as_ref().filter(|_| reportable(addr)) else {
                 continue;
             };
@@ -871,9 +883,7 @@ impl MldHost {
             if general {
                 current.push(whole());
             }
-            if g.query_at.is_some_and(|t| t <= now) {
-                g.query_at = None;
-                let asked = std::mem::take(&mut g.query_sources);
+            if query_due {
                 if general {
                     // Already answered in full above.
                 } else if asked.is_empty() {

@@ -1,0 +1,391 @@
+//! IPv6 output (RFC 8200): the next hop (redirects, the route table, on-link prefixes,
+//! default routers), the source address (RFC 6724), fragmentation to the path MTU, the
+//! link layer (multicast mapping or address resolution), and forwarding in router mode.
+
+use std::net::Ipv6Addr;
+
+use sixstack_wire::addr::Ipv6AddrExt;
+use sixstack_wire::ipv6;
+use sixstack_wire::proto::IpProtocol;
+
+use crate::addr::select::{self, SourceCandidate};
+use crate::icmp::IcmpError;
+use crate::iface::link::multicast_lladdr;
+use crate::iface::{IfaceId, LinkKind};
+use crate::ip::frag;
+use crate::ip::input::RxMeta;
+use crate::nd::neighbor::{NeighborCache, NudState};
+use crate::slaac::{AddrState, Origin};
+use crate::stack::{Error, Stack, same_prefix};
+use crate::time::Instant;
+
+/// The IPv6 minimum link MTU (RFC 8200 §5).
+pub const MIN_MTU: u32 = 1280;
+
+/// Builds an IPv6 packet around `upper` (which starts with any extension headers).
+pub(crate) fn build_packet(
+    src: Ipv6Addr,
+    dst: Ipv6Addr,
+    next_header: IpProtocol,
+    hop_limit: u8,
+    upper: &[u8],
+) -> Result<Vec<u8>, Error> {
+    let payload_len = u16::try_from(upper.len()).map_err(|_| Error::TooBig)?;
+    let mut pkt = vec![0u8; ipv6::HEADER_LEN + upper.len()];
+    let repr = ipv6::Repr {
+        traffic_class: 0,
+        flow_label: 0,
+        payload_len,
+        next_header,
+        hop_limit,
+        src_addr: src,
+        dst_addr: dst,
+    };
+    repr.emit(&mut pkt).map_err(|_| Error::TooBig)?;
+    pkt[ipv6::HEADER_LEN..].copy_from_slice(upper);
+    Ok(pkt)
+}
+
+/// Reachability of a neighbor as RFC 4861 §6.3.6 router selection wants it.
+fn reachability(neighbors: &NeighborCache, addr: &Ipv6Addr) -> Option<bool> {
+    match neighbors.lookup(addr)?.state {
+        NudState::Incomplete => None,
+        _ => Some(true),
+    }
+}
+
+impl Stack {
+    /// Whether `addr` is one of our usable unicast addresses on any interface.
+    pub(crate) fn is_own_addr(&self, addr: &Ipv6Addr) -> Option<IfaceId> {
+        self.ifaces
+            .values()
+            .find(|i| i.addrs.is_assigned(addr))
+            .map(|i| i.id)
+    }
+
+    /// The first hop towards `dst`: (interface, next-hop address).
+    pub(crate) fn route(
+        &mut self,
+        dst: &Ipv6Addr,
+        zone: Option<IfaceId>,
+    ) -> Result<(IfaceId, Ipv6Addr), Error> {
+        if let Some(z) = zone
+            && !self.ifaces.contains_key(&z)
+        {
+            return Err(Error::NoSuchInterface);
+        }
+        let scoped =
+            dst.is_link_local_unicast() || (dst.is_multicast() && dst.octets()[1] & 0x0f <= 2);
+        if scoped {
+            // RFC 4007 §6: a link-scope destination names its link by its zone.
+            let iface = zone
+                .or_else(|| self.default_zone())
+                .ok_or(Error::ZoneRequired)?;
+            return Ok((iface, *dst));
+        }
+        if let Some((i, target, _)) = self.redirects.get(dst)
+            && zone.is_none_or(|z| z == *i)
+        {
+            return Ok((*i, *target));
+        }
+        let mut best: Option<(u8, IfaceId, Ipv6Addr)> = None;
+        if let Some(r) = self.routes.lookup(dst, zone) {
+            best = Some((r.prefix_len, r.iface, r.next_hop.unwrap_or(*dst)));
+        }
+        for i in self
+            .ifaces
+            .values()
+            .filter(|i| i.up && zone.is_none_or(|z| z == i.id))
+        {
+            for p in i.routers.prefixes() {
+                if same_prefix(dst, &p.prefix, p.prefix_len)
+                    && best.is_none_or(|(len, _, _)| p.prefix_len > len)
+                {
+                    best = Some((p.prefix_len, i.id, *dst));
+                }
+            }
+        }
+        if let Some((len, i, nh)) = best
+            && len > 0
+        {
+            return Ok((i, nh));
+        }
+        for i in self
+            .ifaces
+            .values_mut()
+            .filter(|i| i.up && zone.is_none_or(|z| z == i.id))
+        {
+            let crate::iface::Interface {
+                routers, neighbors, ..
+            } = i;
+            if let Some(r) = routers.choose_router(dst, |a| reachability(neighbors, a)) {
+                return Ok((i.id, r));
+            }
+        }
+        if dst.is_multicast() {
+            let iface = zone
+                .or_else(|| self.default_zone())
+                .ok_or(Error::ZoneRequired)?;
+            return Ok((iface, *dst));
+        }
+        best.map(|(_, i, nh)| (i, nh)).ok_or(Error::NoRoute)
+    }
+
+    /// RFC 6724 §5 over the addresses this node may use towards `dst` leaving by
+    /// `out_iface`: scoped addresses only from their own zone.
+    pub(crate) fn select_source(
+        &self,
+        dst: &Ipv6Addr,
+        out_iface: Option<IfaceId>,
+    ) -> Option<Ipv6Addr> {
+        let out_site = out_iface.and_then(|o| self.ifaces.get(&o)).map(|i| i.site);
+        let mut cands = Vec::new();
+        for i in self.ifaces.values().filter(|i| i.up && i.enabled) {
+            for e in i.addrs.iter() {
+                if !matches!(e.state, AddrState::Preferred | AddrState::Deprecated) {
+                    continue;
+                }
+                let allowed = if e.addr.is_link_local_unicast() || e.addr.is_loopback() {
+                    Some(i.id) == out_iface
+                } else if e.addr.is_site_local_unicast() {
+                    out_site.is_none_or(|s| s == i.site)
+                } else {
+                    true
+                };
+                if allowed {
+                    cands.push(SourceCandidate {
+                        addr: e.addr,
+                        iface: i.id,
+                        preferred: e.state == AddrState::Preferred,
+                        temporary: e.origin == Origin::Temporary,
+                        home: false,
+                        care_of: false,
+                        prefix_len: e.prefix_len,
+                    });
+                }
+            }
+        }
+        select::select_source(
+            dst,
+            out_iface,
+            &cands,
+            &self.cfg.policy,
+            self.cfg.prefer_temporary,
+        )
+    }
+
+    /// A usable address of `iface` for link-local traffic (ND, MLD), if any.
+    pub(crate) fn link_local_of(&self, iface: IfaceId) -> Option<Ipv6Addr> {
+        self.ifaces.get(&iface).and_then(|i| i.addrs.link_local())
+    }
+
+    /// Sends a packet this node originates. `zone` restricts it to an interface.
+    pub(crate) fn output(
+        &mut self,
+        now: Instant,
+        pkt: Vec<u8>,
+        zone: Option<IfaceId>,
+    ) -> Result<(), Error> {
+        self.now = self.now.max(now);
+        self.stats.ip.out_requests += 1;
+        let dst = Ipv6Addr::from(<[u8; 16]>::try_from(&pkt[24..40]).map_err(|_| Error::TooBig)?);
+        if !dst.is_multicast()
+            && let Some(owner) = self.is_own_addr(&dst)
+        {
+            // To ourselves: through loopback, delivered on the next poll.
+            let via = self
+                .ifaces
+                .values()
+                .find(|i| matches!(i.link, LinkKind::Loopback))
+                .map(|i| i.id)
+                .filter(|_| dst.is_loopback())
+                .unwrap_or(owner);
+            self.loopback.push_back((via, pkt));
+            return Ok(());
+        }
+        let (iface, next_hop) = match self.route(&dst, zone) {
+            Ok(r) => r,
+            Err(e) => {
+                self.stats.ip.out_no_routes += 1;
+                self.stats.drop("no route for an outgoing packet");
+                return Err(e);
+            }
+        };
+        self.send_via(now, iface, next_hop, pkt, true)
+    }
+
+    /// Puts a packet on interface `iface` towards `next_hop`, fragmenting packets we
+    /// originate (`local`) to the path MTU; a forwarded packet that is too big is refused.
+    pub(crate) fn send_via(
+        &mut self,
+        now: Instant,
+        iface: IfaceId,
+        next_hop: Ipv6Addr,
+        pkt: Vec<u8>,
+        local: bool,
+    ) -> Result<(), Error> {
+        self.now = self.now.max(now);
+        let Some(i) = self.ifaces.get(&iface) else {
+            return Err(Error::NoSuchInterface);
+        };
+        if !i.up || !i.enabled {
+            self.stats.ip.out_discards += 1;
+            self.stats.drop("outgoing interface down");
+            return Err(Error::InterfaceDown);
+        }
+        let dst = Ipv6Addr::from(<[u8; 16]>::try_from(&pkt[24..40]).map_err(|_| Error::TooBig)?);
+        let mut mtu = i.mtu.max(MIN_MTU);
+        if !dst.is_multicast()
+            && let Some(p) = self.pmtu.get(&dst)
+        {
+            mtu = mtu.min(p.max(MIN_MTU));
+        }
+        if pkt.len() <= mtu as usize {
+            self.link_send(now, iface, next_hop, pkt);
+            return Ok(());
+        }
+        if !local {
+            return Err(Error::TooBig);
+        }
+        self.stats.ip.out_frag_reqds += 1;
+        let ident = self.next_frag_ident();
+        match frag::fragment(&pkt, mtu as usize, ident) {
+            Ok(frags) => {
+                self.stats.ip.out_frag_oks += 1;
+                self.stats.ip.out_frag_creates += frags.len() as u64;
+                for f in frags {
+                    self.link_send(now, iface, next_hop, f);
+                }
+                Ok(())
+            }
+            Err(reason) => {
+                self.stats.ip.out_frag_fails += 1;
+                self.stats.drop(reason);
+                Err(Error::TooBig)
+            }
+        }
+    }
+
+    /// Hands a packet that fits the link to the link layer.
+    pub(crate) fn link_send(
+        &mut self,
+        now: Instant,
+        iface: IfaceId,
+        next_hop: Ipv6Addr,
+        pkt: Vec<u8>,
+    ) {
+        let Some(i) = self.ifaces.get_mut(&iface) else {
+            return;
+        };
+        if pkt.get(24..40).is_some_and(|d| d[0] == 0xff) {
+            self.stats.ip.out_mcast_pkts += 1;
+            i.stats.out_mcast_pkts += 1;
+        }
+        match i.link {
+            LinkKind::Loopback => self.loopback.push_back((iface, pkt)),
+            LinkKind::PointToPoint => self.push_frame(iface, pkt),
+            kind @ (LinkKind::Ethernet { .. } | LinkKind::Fddi { .. }) => {
+                if next_hop.is_multicast() {
+                    let frame = kind.frame(multicast_lladdr(&kind, &next_hop), &pkt);
+                    self.push_frame(iface, frame);
+                } else {
+                    let mut out = Vec::new();
+                    let retrans = i.retrans_timer;
+                    i.neighbors.send(now, next_hop, pkt, retrans, &mut out);
+                    self.run_neighbor(now, iface, out);
+                }
+            }
+        }
+    }
+
+    /// Router mode: RFC 8200 §3 hop limit, RFC 4007 §9 zones, RFC 4443 errors.
+    pub(crate) fn forward(&mut self, now: Instant, meta: RxMeta, pkt: &[u8]) {
+        let drop = |s: &mut Stack, reason: &'static str| {
+            s.stats.ip.in_discards += 1;
+            s.stats.drop(reason);
+        };
+        if meta.link_multicast {
+            return drop(self, "unicast packet in a link-layer multicast frame");
+        }
+        if meta.src.is_unspecified() {
+            // RFC 4291 §2.5.2: never forwarded.
+            return drop(self, "unspecified source not forwarded");
+        }
+        if meta.dst.is_link_local_unicast() {
+            return drop(self, "link-local destination not forwarded");
+        }
+        if meta.src.is_link_local_unicast() {
+            // RFC 4007 §9: a link-local source never leaves its link.
+            drop(self, "link-local source not forwarded");
+            return self.icmp_error_for(
+                now,
+                Some(meta.iface),
+                pkt,
+                false,
+                IcmpError::DstUnreachable(2),
+            );
+        }
+        if meta.hop_limit <= 1 {
+            // RFC 8200 §3 / RFC 4443 §3.3: hop limit exceeded in transit.
+            self.stats.ip.in_hdr_errors += 1;
+            self.stats.drop("hop limit exceeded");
+            return self.icmp_error_for(
+                now,
+                Some(meta.iface),
+                pkt,
+                false,
+                IcmpError::TimeExceeded(0),
+            );
+        }
+        let (out, next_hop) = match self.route(&meta.dst, None) {
+            Ok(r) => r,
+            Err(_) => {
+                self.stats.ip.in_no_routes += 1;
+                self.stats.drop("no route to forward");
+                return self.icmp_error_for(
+                    now,
+                    Some(meta.iface),
+                    pkt,
+                    false,
+                    IcmpError::DstUnreachable(0),
+                );
+            }
+        };
+        let in_site = self.ifaces.get(&meta.iface).map(|i| i.site);
+        let out_site = self.ifaces.get(&out).map(|i| i.site);
+        if (meta.src.is_site_local_unicast() || meta.dst.is_site_local_unicast())
+            && in_site != out_site
+        {
+            // RFC 4007 §9: site-local packets stay in their site.
+            drop(self, "site-local packet would cross a site border");
+            return self.icmp_error_for(
+                now,
+                Some(meta.iface),
+                pkt,
+                false,
+                IcmpError::DstUnreachable(2),
+            );
+        }
+        let mut copy = pkt.to_vec();
+        copy[7] = meta.hop_limit - 1;
+        self.stats.ip.in_forw_datagrams += 1;
+        let mtu = self.ifaces.get(&out).map(|i| i.mtu).unwrap_or(MIN_MTU);
+        if copy.len() > mtu as usize {
+            // RFC 8200 §5: routers never fragment; RFC 4443 §3.2 Packet Too Big.
+            self.stats.ip.out_frag_fails += 1;
+            self.stats.drop("packet too big to forward");
+            return self.icmp_error_for(
+                now,
+                Some(meta.iface),
+                pkt,
+                false,
+                IcmpError::PacketTooBig(mtu),
+            );
+        }
+        if out == meta.iface {
+            self.maybe_send_redirect(now, meta, pkt, next_hop);
+        }
+        self.stats.ip.out_forw_datagrams += 1;
+        let _ = self.send_via(now, out, next_hop, copy, false);
+    }
+}

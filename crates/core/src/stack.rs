@@ -1,0 +1,733 @@
+//! The [`Stack`]: one IPv6 node. It owns the interfaces and the node-wide tables (routes,
+//! path MTUs, reassembly, sockets), runs the per-interface state machines (neighbor cache,
+//! addresses, MLD, router list, router solicitation and advertisement) and turns their
+//! actions into packets. Packet input is in `ip::input`, output in `ip::output`, ICMPv6 in
+//! `icmp`, Neighbor Discovery messages in `nd::input`, sockets in `socket`.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::net::Ipv6Addr;
+
+use sixstack_wire::addr::Ipv6AddrExt;
+
+use crate::config::StackConfig;
+use crate::event::{Event, EventKind};
+use crate::icmp::ratelimit::TokenBucket;
+use crate::iface::{IfaceConfig, IfaceId, Interface, LinkKind};
+use crate::ip::pmtu::PathMtuCache;
+use crate::ip::reasm::{Expired, Reassembler};
+use crate::ip::route::{Route, RouteOrigin, RouteTable};
+use crate::mld::{MldAction, MldHost};
+use crate::nd::neighbor::{NeighborAction, NeighborCache};
+use crate::nd::ra::Advertiser;
+use crate::nd::router::{RouterEvent, RouterList};
+use crate::nd::rs::RouterSolicitor;
+use crate::rng::Rng;
+use crate::slaac::{AddrState, AddrTable, SlaacAction};
+use crate::socket::SocketTable;
+use crate::stats::Stats;
+use crate::time::Instant;
+
+/// Why a call could not do what it was asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Error {
+    NoSuchInterface,
+    NoRoute,
+    NoSourceAddress,
+    /// A link-local or other scoped destination without a zone, and no default zone.
+    ZoneRequired,
+    InterfaceDown,
+    TooBig,
+    Invalid(&'static str),
+    NoSuchSocket,
+    AddrInUse,
+    WouldBlock,
+    TableFull,
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::NoSuchInterface => write!(f, "no such interface"),
+            Error::NoRoute => write!(f, "no route to destination"),
+            Error::NoSourceAddress => write!(f, "no usable source address"),
+            Error::ZoneRequired => write!(f, "scoped address needs a zone (e.g. fe80::1%eth0)"),
+            Error::InterfaceDown => write!(f, "interface is down"),
+            Error::TooBig => write!(f, "message too long"),
+            Error::Invalid(why) => write!(f, "invalid argument: {why}"),
+            Error::NoSuchSocket => write!(f, "no such socket"),
+            Error::AddrInUse => write!(f, "address in use"),
+            Error::WouldBlock => write!(f, "nothing to receive"),
+            Error::TableFull => write!(f, "table full"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// One IPv6 node, sans-IO.
+#[derive(Debug)]
+pub struct Stack {
+    pub(crate) cfg: StackConfig,
+    pub(crate) rng: Rng,
+    pub(crate) now: Instant,
+    pub(crate) ifaces: BTreeMap<IfaceId, Interface>,
+    next_iface: u32,
+    pub(crate) routes: RouteTable,
+    pub(crate) pmtu: PathMtuCache,
+    pub(crate) reasm: Reassembler,
+    /// RFC 4861 §8.3: destination -> (interface, better first hop); oldest evicted.
+    pub(crate) redirects: BTreeMap<Ipv6Addr, (IfaceId, Ipv6Addr, Instant)>,
+    pub(crate) icmp_limit: TokenBucket,
+    pub(crate) sockets: SocketTable,
+    tx: VecDeque<(IfaceId, Vec<u8>)>,
+    /// Packets to our own addresses, delivered on the next `poll` (never recursively).
+    pub(crate) loopback: VecDeque<(IfaceId, Vec<u8>)>,
+    events: VecDeque<Event>,
+    pub(crate) stats: Stats,
+    pub(crate) frag_ident: u32,
+}
+
+impl Stack {
+    pub fn new(cfg: StackConfig, seed: u64) -> Self {
+        let mut rng = Rng::new(seed);
+        let frag_ident = rng.next_u32();
+        Self {
+            routes: RouteTable::new(cfg.max_routes),
+            pmtu: PathMtuCache::new(cfg.pmtu.clone()),
+            reasm: Reassembler::new(cfg.reassembly.clone()),
+            icmp_limit: TokenBucket::new(cfg.icmp_error_rate, cfg.icmp_error_burst),
+            sockets: SocketTable::new(cfg.max_sockets),
+            cfg,
+            rng,
+            now: Instant::ZERO,
+            ifaces: BTreeMap::new(),
+            next_iface: 1,
+            redirects: BTreeMap::new(),
+            tx: VecDeque::new(),
+            loopback: VecDeque::new(),
+            events: VecDeque::new(),
+            stats: Stats::default(),
+            frag_ident,
+        }
+    }
+
+    pub fn config(&self) -> &StackConfig {
+        &self.cfg
+    }
+
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    pub fn is_router(&self) -> bool {
+        self.cfg.forwarding
+    }
+
+    // ----- interfaces -------------------------------------------------------------------
+
+    /// Adds an interface, up at once (plug and play: DAD and router solicitation start).
+    pub fn add_interface(&mut self, now: Instant, cfg: IfaceConfig) -> IfaceId {
+        self.now = self.now.max(now);
+        let id = IfaceId(self.next_iface);
+        self.next_iface += 1;
+        let mtu = cfg.mtu.unwrap_or_else(|| cfg.link.default_mtu());
+        let net_iface = match (&cfg.net_iface, cfg.link.mac()) {
+            (Some(n), _) => n.clone(),
+            (None, Some(m)) => m.0.to_vec(),
+            (None, None) => cfg.name.as_bytes().to_vec(),
+        };
+        let mut slaac = cfg.slaac.clone();
+        if slaac.stable_secret == [0; 32] {
+            // RFC 7217 §5: the secret must not be guessable. A driver that persists one
+            // (the daemon) passes it in; otherwise it comes from this stack's seed.
+            self.rng.fill_bytes(&mut slaac.stable_secret);
+        }
+        if matches!(cfg.link, LinkKind::Loopback) {
+            slaac.dup_addr_detect_transmits = 0;
+        }
+        let mut addrs = AddrTable::new(slaac, net_iface, cfg.link.mac().map(|m| m.0));
+        addrs.set_retrans_timer(cfg.retrans_timer);
+        let mut mld_cfg = cfg.mld.clone();
+        mld_cfg.mtu = mtu as usize;
+        let reachable_time = self.rng.scale(cfg.base_reachable_time, 0.5, 1.5);
+        let iface = Interface {
+            id,
+            name: cfg.name.clone(),
+            link: cfg.link,
+            site: cfg.site,
+            accept_ra: cfg.accept_ra && cfg.advertise.is_none(),
+            send_rs: cfg.send_rs && cfg.advertise.is_none() && cfg.link.is_multicast_capable(),
+            up: false,
+            enabled: true,
+            mtu,
+            cur_hop_limit: cfg.cur_hop_limit,
+            base_reachable_time: cfg.base_reachable_time,
+            reachable_time,
+            retrans_timer: cfg.retrans_timer,
+            neighbors: NeighborCache::new(cfg.neighbor.clone()),
+            addrs,
+            mld: MldHost::new(mld_cfg),
+            routers: RouterList::new(cfg.router_list.clone()),
+            solicitor: RouterSolicitor::new(cfg.rs.clone()),
+            advertiser: cfg.advertise.clone().map(|mut a| {
+                // Configuring advertisements on an interface is asking for them.
+                a.adv_send_advertisements = true;
+                Advertiser::new(a)
+            }),
+            rdnss: Vec::new(),
+            dnssl: Vec::new(),
+            stats: Default::default(),
+        };
+        self.ifaces.insert(id, iface);
+        self.event(
+            Some(id),
+            EventKind::InterfaceAdded {
+                name: cfg.name.clone(),
+            },
+        );
+        if matches!(cfg.link, LinkKind::Loopback) {
+            let mut out = Vec::new();
+            if let Some(i) = self.ifaces.get_mut(&id) {
+                let _ = i.addrs.add_manual(
+                    now,
+                    &mut self.rng,
+                    Ipv6Addr::LOCALHOST,
+                    128,
+                    None,
+                    &mut out,
+                );
+            }
+            self.run_slaac(now, id, out);
+        }
+        self.set_link(now, id, true);
+        id
+    }
+
+    /// Removes an interface and everything learned through it.
+    pub fn remove_interface(&mut self, now: Instant, id: IfaceId) -> Result<(), Error> {
+        self.set_link(now, id, false);
+        self.ifaces.remove(&id).ok_or(Error::NoSuchInterface)?;
+        self.routes.remove_iface(id);
+        self.redirects.retain(|_, (i, _, _)| *i != id);
+        self.sockets.forget_iface(id);
+        self.tx.retain(|(i, _)| *i != id);
+        self.event(Some(id), EventKind::InterfaceRemoved);
+        Ok(())
+    }
+
+    /// Link up or down (a cable pulled, a device closed). Up restarts DAD, MLD reports and
+    /// router solicitation (RFC 4862 §5.4, RFC 3810 §6.1, RFC 4861 §6.3.7).
+    pub fn set_link(&mut self, now: Instant, id: IfaceId, up: bool) {
+        self.now = self.now.max(now);
+        let Some(iface) = self.ifaces.get_mut(&id) else {
+            return;
+        };
+        if iface.up == up {
+            return;
+        }
+        iface.up = up;
+        let mut slaac_out = Vec::new();
+        let mut mld_out = Vec::new();
+        let mut nd_out = Vec::new();
+        let mut router_out = Vec::new();
+        let rng = &mut self.rng;
+        if up {
+            iface.enabled = true;
+            // RFC 4861 §6.3.2: a new random ReachableTime on each (re)start.
+            iface.reachable_time = rng.scale(iface.base_reachable_time, 0.5, 1.5);
+            if iface.link.is_multicast_capable() {
+                iface.mld.link_up(now, rng, &mut mld_out);
+                if iface.advertiser.is_some() {
+                    let _ = iface.mld.join(now, rng, all_routers(), &mut mld_out);
+                }
+            }
+            iface.addrs.start(now, rng, &mut slaac_out);
+            if iface.send_rs {
+                iface.solicitor.start(now, rng);
+            }
+            if let Some(a) = iface.advertiser.as_mut() {
+                a.start(now, rng);
+            }
+        } else {
+            if let Some(a) = iface.advertiser.as_mut() {
+                let _ = a.stop(now);
+            }
+            iface.solicitor.stop();
+            iface.addrs.stop(&mut slaac_out);
+            iface.mld.link_down();
+            iface.neighbors.flush(&mut nd_out);
+            iface.routers.clear(&mut router_out);
+        }
+        self.event(
+            Some(id),
+            if up {
+                EventKind::LinkUp
+            } else {
+                EventKind::LinkDown
+            },
+        );
+        self.run_slaac(now, id, slaac_out);
+        self.run_mld(now, id, mld_out);
+        self.run_neighbor(now, id, nd_out);
+        self.run_router_events(now, id, router_out);
+    }
+
+    pub fn interfaces(&self) -> impl Iterator<Item = &Interface> {
+        self.ifaces.values()
+    }
+
+    pub fn interface(&self, id: IfaceId) -> Option<&Interface> {
+        self.ifaces.get(&id)
+    }
+
+    pub fn interface_by_name(&self, name: &str) -> Option<IfaceId> {
+        self.ifaces.values().find(|i| i.name == name).map(|i| i.id)
+    }
+
+    /// The zone used for a scoped address given without one: the only interface that is
+    /// not loopback, when there is exactly one (RFC 4007 §6 default zone).
+    pub fn default_zone(&self) -> Option<IfaceId> {
+        let mut it = self
+            .ifaces
+            .values()
+            .filter(|i| !matches!(i.link, LinkKind::Loopback));
+        let first = it.next()?;
+        if it.next().is_some() {
+            return None;
+        }
+        Some(first.id)
+    }
+
+    // ----- addresses and routes ---------------------------------------------------------
+
+    /// Adds an address by hand; it goes through DAD. A prefix shorter than 128 adds an
+    /// on-link route for it.
+    pub fn add_address(
+        &mut self,
+        now: Instant,
+        id: IfaceId,
+        addr: Ipv6Addr,
+        prefix_len: u8,
+    ) -> Result<(), Error> {
+        if prefix_len > 128 || addr.is_multicast() || addr.is_unspecified() {
+            return Err(Error::Invalid(
+                "address must be unicast with a prefix of 0..=128",
+            ));
+        }
+        self.now = self.now.max(now);
+        let mut out = Vec::new();
+        let iface = self.ifaces.get_mut(&id).ok_or(Error::NoSuchInterface)?;
+        iface
+            .addrs
+            .add_manual(now, &mut self.rng, addr, prefix_len, None, &mut out)
+            .map_err(Error::Invalid)?;
+        if prefix_len < 128 && !addr.is_link_local_unicast() {
+            let _ = self.routes.add(Route {
+                prefix: addr,
+                prefix_len,
+                iface: id,
+                next_hop: None,
+                metric: 256,
+                origin: RouteOrigin::Connected,
+                expires: None,
+            });
+        }
+        self.run_slaac(now, id, out);
+        Ok(())
+    }
+
+    pub fn remove_address(
+        &mut self,
+        now: Instant,
+        id: IfaceId,
+        addr: Ipv6Addr,
+    ) -> Result<(), Error> {
+        let mut out = Vec::new();
+        let iface = self.ifaces.get_mut(&id).ok_or(Error::NoSuchInterface)?;
+        let prefix_len = iface.addrs.get(&addr).map(|e| e.prefix_len);
+        if !iface.addrs.remove(&addr, &mut out) {
+            return Err(Error::Invalid("no such address on the interface"));
+        }
+        if let Some(len) = prefix_len {
+            let still_used = iface
+                .addrs
+                .iter()
+                .any(|e| e.prefix_len == len && same_prefix(&e.addr, &addr, len));
+            if !still_used {
+                self.routes.remove(addr, len, Some(id), None);
+            }
+        }
+        self.run_slaac(now, id, out);
+        Ok(())
+    }
+
+    pub fn add_route(&mut self, route: Route) -> Result<(), Error> {
+        if !self.ifaces.contains_key(&route.iface) {
+            return Err(Error::NoSuchInterface);
+        }
+        self.routes.add(route).map_err(|_| Error::TableFull)
+    }
+
+    pub fn remove_route(
+        &mut self,
+        prefix: Ipv6Addr,
+        prefix_len: u8,
+        iface: Option<IfaceId>,
+        next_hop: Option<Ipv6Addr>,
+    ) -> usize {
+        self.routes.remove(prefix, prefix_len, iface, next_hop)
+    }
+
+    pub fn routes(&self) -> &RouteTable {
+        &self.routes
+    }
+
+    pub fn path_mtu(&self, dst: &Ipv6Addr) -> Option<u32> {
+        self.pmtu.get(dst)
+    }
+
+    /// The addresses of an interface that are usable (preferred or deprecated).
+    pub fn assigned_addrs(&self, id: IfaceId) -> Vec<Ipv6Addr> {
+        self.ifaces
+            .get(&id)
+            .map(|i| {
+                i.addrs
+                    .iter()
+                    .filter(|e| matches!(e.state, AddrState::Preferred | AddrState::Deprecated))
+                    .map(|e| e.addr)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    // ----- driving ----------------------------------------------------------------------
+
+    /// Fires every timer due at or before `now`.
+    pub fn poll(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+        let ids: Vec<IfaceId> = self.ifaces.keys().copied().collect();
+        for id in ids {
+            self.poll_iface(now, id);
+        }
+        for r in self.routes.expire(now) {
+            if let Some(nh) = r.next_hop {
+                self.event(
+                    Some(r.iface),
+                    EventKind::RouteRemoved {
+                        prefix: r.prefix,
+                        len: r.prefix_len,
+                        router: nh,
+                    },
+                );
+            }
+        }
+        self.pmtu.poll(now);
+        self.expire_reassembly(now);
+        // Loopback traffic: bounded by what is queued now, so a packet that answers itself
+        // waits for the next poll instead of looping here.
+        let n = self.loopback.len();
+        for _ in 0..n {
+            if let Some((iface, pkt)) = self.loopback.pop_front() {
+                self.ip_input(now, iface, &pkt, false);
+            }
+        }
+    }
+
+    /// Reassemblies past their 60 s (RFC 8200 §4.5); also run before each new fragment.
+    pub(crate) fn expire_reassembly(&mut self, now: Instant) {
+        if self.reasm.poll_at().is_none_or(|t| t > now) {
+            return;
+        }
+        let mut expired: Vec<Expired> = Vec::new();
+        self.reasm.poll(now, &mut expired);
+        for e in expired {
+            self.stats.ip.reasm_fails += 1;
+            self.stats.drop("reassembly timeout");
+            self.event(None, EventKind::ReassemblyTimeout { src: e.src });
+            if let Some(first) = e.first_fragment {
+                // RFC 8200 §4.5: Time Exceeded code 1 only when the first fragment came.
+                self.icmp_error_for(
+                    now,
+                    None,
+                    &first,
+                    false,
+                    crate::icmp::IcmpError::TimeExceeded(1),
+                );
+            }
+        }
+    }
+
+    fn poll_iface(&mut self, now: Instant, id: IfaceId) {
+        let Some(iface) = self.ifaces.get_mut(&id) else {
+            return;
+        };
+        if !iface.up {
+            return;
+        }
+        let rng = &mut self.rng;
+        let mut nd_out = Vec::new();
+        let mut slaac_out = Vec::new();
+        let mut mld_out = Vec::new();
+        let mut router_out = Vec::new();
+        iface.neighbors.poll(now, iface.retrans_timer, &mut nd_out);
+        iface.addrs.poll(now, rng, &mut slaac_out);
+        iface.mld.poll(now, rng, &mut mld_out);
+        iface.routers.poll(now, &mut router_out);
+        iface.rdnss.retain(|(_, t)| *t > now);
+        iface.dnssl.retain(|(_, t)| *t > now);
+        let send_rs = iface.send_rs && iface.solicitor.poll(now, rng);
+        let advert = iface.advertiser.as_mut().and_then(|a| a.poll(now, rng));
+        self.run_neighbor(now, id, nd_out);
+        self.run_slaac(now, id, slaac_out);
+        self.run_mld(now, id, mld_out);
+        self.run_router_events(now, id, router_out);
+        if send_rs {
+            self.send_router_solicit(now, id);
+        }
+        if let Some(due) = advert {
+            self.send_router_advert(now, id, due);
+        }
+    }
+
+    /// The next instant at which `poll` has something to do.
+    pub fn poll_at(&self) -> Option<Instant> {
+        if !self.loopback.is_empty() {
+            return Some(self.now);
+        }
+        let mut at: Option<Instant> = None;
+        let mut take = |t: Option<Instant>| {
+            if let Some(t) = t {
+                at = Some(at.map_or(t, |a| a.min(t)));
+            }
+        };
+        for i in self.ifaces.values().filter(|i| i.up) {
+            take(i.neighbors.poll_at());
+            take(i.addrs.poll_at());
+            take(i.mld.poll_at());
+            take(i.routers.poll_at());
+            if i.send_rs {
+                take(i.solicitor.poll_at());
+            }
+            take(i.advertiser.as_ref().and_then(|a| a.poll_at()));
+            take(i.rdnss.iter().map(|(_, t)| *t).min());
+            take(i.dnssl.iter().map(|(_, t)| *t).min());
+        }
+        take(self.routes.poll_at());
+        take(self.pmtu.poll_at());
+        take(self.reasm.poll_at());
+        at
+    }
+
+    /// The next frame to put on the wire, with the interface it leaves by.
+    pub fn transmit(&mut self) -> Option<(IfaceId, Vec<u8>)> {
+        self.tx.pop_front()
+    }
+
+    /// Events since the last call, oldest first.
+    pub fn take_events(&mut self) -> Vec<Event> {
+        self.events.drain(..).collect()
+    }
+
+    pub(crate) fn event(&mut self, iface: Option<IfaceId>, kind: EventKind) {
+        if self.events.len() >= self.cfg.max_events {
+            self.events.pop_front();
+            self.stats.drop("event queue full");
+        }
+        self.events.push_back(Event {
+            time: self.now,
+            iface,
+            kind,
+        });
+    }
+
+    /// Queues a finished frame for the driver.
+    pub(crate) fn push_frame(&mut self, iface: IfaceId, frame: Vec<u8>) {
+        if self.tx.len() >= self.cfg.max_transmit_queue {
+            self.tx.pop_front();
+            self.stats.ip.out_discards += 1;
+            self.stats.drop("transmit queue full");
+        }
+        self.stats.ip.out_transmits += 1;
+        self.stats.ip.out_octets += frame.len() as u64;
+        if let Some(i) = self.ifaces.get_mut(&iface) {
+            i.stats.out_transmits += 1;
+            i.stats.out_octets += frame.len() as u64;
+        }
+        self.tx.push_back((iface, frame));
+    }
+
+    // ----- running the per-interface state machines' actions ----------------------------
+
+    pub(crate) fn run_neighbor(&mut self, now: Instant, id: IfaceId, actions: Vec<NeighborAction>) {
+        for a in actions {
+            match a {
+                NeighborAction::Solicit { target, unicast } => {
+                    self.send_neighbor_solicit(now, id, target, unicast)
+                }
+                NeighborAction::Send { lladdr, packet } => {
+                    if let Some(kind) = self.ifaces.get(&id).map(|i| i.link) {
+                        let frame = kind.frame(Some(lladdr), &packet);
+                        self.push_frame(id, frame);
+                    }
+                }
+                NeighborAction::Failed { addr: _, packets } => {
+                    for p in packets {
+                        self.stats.ip.out_discards += 1;
+                        self.stats.drop("address resolution failed");
+                        // RFC 4861 §7.2.2: Destination Unreachable, address unreachable.
+                        self.icmp_error_for(
+                            now,
+                            Some(id),
+                            &p,
+                            false,
+                            crate::icmp::IcmpError::DstUnreachable(3),
+                        );
+                    }
+                }
+                NeighborAction::Dropped { reason, .. } => {
+                    self.stats.ip.out_discards += 1;
+                    self.stats.drop(reason);
+                }
+                NeighborAction::StateChanged { addr, from, to } => {
+                    self.event(Some(id), EventKind::Neighbor { addr, from, to });
+                }
+                NeighborAction::NoLongerRouter { addr } => {
+                    let mut out = Vec::new();
+                    if let Some(i) = self.ifaces.get_mut(&id) {
+                        i.routers.remove_router(&addr, &mut out);
+                    }
+                    self.run_router_events(now, id, out);
+                }
+            }
+        }
+    }
+
+    pub(crate) fn run_slaac(&mut self, now: Instant, id: IfaceId, actions: Vec<SlaacAction>) {
+        for a in actions {
+            match a {
+                SlaacAction::SendDadSolicit { target, nonce } => {
+                    self.send_dad_solicit(now, id, target, nonce)
+                }
+                SlaacAction::JoinGroup(g) => {
+                    let mut out = Vec::new();
+                    if let Some(i) = self.ifaces.get_mut(&id)
+                        && i.link.is_multicast_capable()
+                    {
+                        let _ = i.mld.join(now, &mut self.rng, g, &mut out);
+                    }
+                    self.run_mld(now, id, out);
+                }
+                SlaacAction::LeaveGroup(g) => {
+                    let mut out = Vec::new();
+                    if let Some(i) = self.ifaces.get_mut(&id)
+                        && i.link.is_multicast_capable()
+                    {
+                        i.mld.leave(now, &mut self.rng, g, &mut out);
+                    }
+                    self.run_mld(now, id, out);
+                }
+                SlaacAction::AddressReady(addr) => {
+                    // RFC 3810 §5.2.13: reports sent from :: before the link-local address
+                    // was ready are sent again from it.
+                    if addr.is_link_local_unicast() {
+                        let mut out = Vec::new();
+                        if let Some(i) = self.ifaces.get_mut(&id)
+                            && i.link.is_multicast_capable()
+                        {
+                            i.mld.link_up(now, &mut self.rng, &mut out);
+                        }
+                        self.run_mld(now, id, out);
+                    }
+                }
+                SlaacAction::StateChanged { addr, from, to } => {
+                    self.event(Some(id), EventKind::Address { addr, from, to });
+                }
+                SlaacAction::InterfaceDisabled => {
+                    if let Some(i) = self.ifaces.get_mut(&id) {
+                        i.enabled = false;
+                    }
+                    self.event(Some(id), EventKind::InterfaceDisabled);
+                }
+            }
+        }
+    }
+
+    pub(crate) fn run_mld(&mut self, now: Instant, id: IfaceId, actions: Vec<MldAction>) {
+        for a in actions {
+            match a {
+                MldAction::Send { dst, message } => self.send_mld(now, id, dst, message),
+                MldAction::Joined(group) => self.event(Some(id), EventKind::MldJoined { group }),
+                MldAction::Left(group) => self.event(Some(id), EventKind::MldLeft { group }),
+                MldAction::VersionChanged(version) => {
+                    self.event(Some(id), EventKind::MldVersion { version })
+                }
+            }
+        }
+    }
+
+    pub(crate) fn run_router_events(
+        &mut self,
+        _now: Instant,
+        id: IfaceId,
+        events: Vec<RouterEvent>,
+    ) {
+        for e in events {
+            let kind = match e {
+                RouterEvent::RouterAdded(addr) => EventKind::RouterAdded { addr },
+                RouterEvent::RouterRemoved(addr) => EventKind::RouterRemoved { addr },
+                RouterEvent::PrefixAdded(prefix, len) => EventKind::PrefixAdded { prefix, len },
+                RouterEvent::PrefixRemoved(prefix, len) => EventKind::PrefixRemoved { prefix, len },
+                RouterEvent::RouteAdded(prefix, len, router) => EventKind::RouteAdded {
+                    prefix,
+                    len,
+                    router,
+                },
+                RouterEvent::RouteRemoved(prefix, len, router) => EventKind::RouteRemoved {
+                    prefix,
+                    len,
+                    router,
+                },
+                RouterEvent::RouterRefused(_) => {
+                    self.stats.drop("default router list full");
+                    continue;
+                }
+                RouterEvent::PrefixRefused(..) => {
+                    self.stats.drop("prefix list full");
+                    continue;
+                }
+                RouterEvent::RouteRefused(..) => {
+                    self.stats.drop("route information list full");
+                    continue;
+                }
+            };
+            self.event(Some(id), kind);
+        }
+    }
+
+    pub(crate) fn next_frag_ident(&mut self) -> u32 {
+        // RFC 7739 §5: identifiers that are hard to predict; a random start, then +1 with
+        // a random step keeps them unique per destination for a long time.
+        self.frag_ident = self
+            .frag_ident
+            .wrapping_add(1 + (self.rng.next_u32() & 0xff));
+        self.frag_ident
+    }
+}
+
+pub(crate) fn all_nodes() -> Ipv6Addr {
+    Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1)
+}
+
+pub(crate) fn all_routers() -> Ipv6Addr {
+    Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 2)
+}
+
+/// Whether `a` and `b` share their first `len` bits.
+pub(crate) fn same_prefix(a: &Ipv6Addr, b: &Ipv6Addr, len: u8) -> bool {
+    let len = u32::from(len.min(128));
+    if len == 0 {
+        return true;
+    }
+    let mask = u128::MAX << (128 - len);
+    (u128::from(*a) & mask) == (u128::from(*b) & mask)
+}

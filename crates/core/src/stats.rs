@@ -1,0 +1,129 @@
+//! Counters in the spirit of RFC 4293 (IP-MIB: ipSystemStatsTable, ipIfStatsTable,
+//! icmpMsgStatsTable) and RFC 4113 (UDP-MIB), plus a named reason for every packet the
+//! stack drops. Counters only grow; a reader takes differences.
+
+use std::collections::BTreeMap;
+
+/// RFC 4293 §5 ipSystemStats / ipIfStats, the IPv6 subset, same names in snake case.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IpStats {
+    pub in_receives: u64,
+    pub in_octets: u64,
+    pub in_hdr_errors: u64,
+    pub in_no_routes: u64,
+    pub in_addr_errors: u64,
+    pub in_unknown_protos: u64,
+    pub in_truncated_pkts: u64,
+    pub in_forw_datagrams: u64,
+    pub reasm_reqds: u64,
+    pub reasm_oks: u64,
+    pub reasm_fails: u64,
+    pub in_discards: u64,
+    pub in_delivers: u64,
+    pub out_requests: u64,
+    pub out_no_routes: u64,
+    pub out_forw_datagrams: u64,
+    pub out_discards: u64,
+    pub out_frag_reqds: u64,
+    pub out_frag_oks: u64,
+    pub out_frag_fails: u64,
+    pub out_frag_creates: u64,
+    pub out_transmits: u64,
+    pub out_octets: u64,
+    pub in_mcast_pkts: u64,
+    pub out_mcast_pkts: u64,
+}
+
+impl IpStats {
+    /// Name and value of every counter, in MIB order, for tables and JSON.
+    pub fn fields(&self) -> [(&'static str, u64); 25] {
+        [
+            ("InReceives", self.in_receives),
+            ("InOctets", self.in_octets),
+            ("InHdrErrors", self.in_hdr_errors),
+            ("InNoRoutes", self.in_no_routes),
+            ("InAddrErrors", self.in_addr_errors),
+            ("InUnknownProtos", self.in_unknown_protos),
+            ("InTruncatedPkts", self.in_truncated_pkts),
+            ("InForwDatagrams", self.in_forw_datagrams),
+            ("ReasmReqds", self.reasm_reqds),
+            ("ReasmOKs", self.reasm_oks),
+            ("ReasmFails", self.reasm_fails),
+            ("InDiscards", self.in_discards),
+            ("InDelivers", self.in_delivers),
+            ("OutRequests", self.out_requests),
+            ("OutNoRoutes", self.out_no_routes),
+            ("OutForwDatagrams", self.out_forw_datagrams),
+            ("OutDiscards", self.out_discards),
+            ("OutFragReqds", self.out_frag_reqds),
+            ("OutFragOKs", self.out_frag_oks),
+            ("OutFragFails", self.out_frag_fails),
+            ("OutFragCreates", self.out_frag_creates),
+            ("OutTransmits", self.out_transmits),
+            ("OutOctets", self.out_octets),
+            ("InMcastPkts", self.in_mcast_pkts),
+            ("OutMcastPkts", self.out_mcast_pkts),
+        ]
+    }
+}
+
+/// RFC 4293 icmpStatsTable and icmpMsgStatsTable (per message type).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IcmpStats {
+    pub in_msgs: u64,
+    pub in_errors: u64,
+    pub out_msgs: u64,
+    pub out_errors: u64,
+    /// Errors we did not send because of the rate limit (RFC 4443 §2.4 (f)).
+    pub out_rate_limited: u64,
+    pub in_by_type: [u64; 256],
+    pub out_by_type: [u64; 256],
+}
+
+impl Default for IcmpStats {
+    fn default() -> Self {
+        Self {
+            in_msgs: 0,
+            in_errors: 0,
+            out_msgs: 0,
+            out_errors: 0,
+            out_rate_limited: 0,
+            in_by_type: [0; 256],
+            out_by_type: [0; 256],
+        }
+    }
+}
+
+/// RFC 4113 udp* counters; UDP-Lite keeps its own set (RFC 3828 §5).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UdpStats {
+    pub in_datagrams: u64,
+    pub no_ports: u64,
+    pub in_errors: u64,
+    pub out_datagrams: u64,
+}
+
+/// Everything a stack counts.
+#[derive(Debug, Clone, Default)]
+pub struct Stats {
+    pub ip: IpStats,
+    pub icmp: IcmpStats,
+    pub udp: UdpStats,
+    pub udplite: UdpStats,
+    /// Every drop by its reason. Reasons are static strings named in the code that drops.
+    pub drops: BTreeMap<&'static str, u64>,
+}
+
+impl Stats {
+    pub fn drop(&mut self, reason: &'static str) {
+        *self.drops.entry(reason).or_insert(0) += 1;
+    }
+
+    pub fn drops_for(&self, reason: &str) -> u64 {
+        self.drops.get(reason).copied().unwrap_or(0)
+    }
+
+    pub fn total_drops(&self) -> u64 {
+        self.drops.values().sum()
+    }
+}
