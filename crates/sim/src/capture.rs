@@ -93,6 +93,11 @@ impl CaptureRing {
 pub(crate) struct PcapOut {
     writer: Option<PcapWriter<Box<dyn Write>>>,
     error: Option<io::Error>,
+    /// Frames written so far: the pcap frame number of the last one.
+    frames: u64,
+    /// Where the numbers of frames a test made (injected or rewritten by a tap) go, one per
+    /// line, so that checks of the capture can tell them from what the nodes sent.
+    made_by_test: Option<Box<dyn Write>>,
 }
 
 impl PcapOut {
@@ -100,7 +105,15 @@ impl PcapOut {
         Ok(Self {
             writer: Some(PcapWriter::new(w, link_type, SNAPLEN)?),
             error: None,
+            frames: 0,
+            made_by_test: None,
         })
+    }
+
+    /// Also lists the frame numbers of test-made frames in `list`.
+    pub(crate) fn with_test_frame_list(mut self, list: Box<dyn Write>) -> Self {
+        self.made_by_test = Some(list);
+        self
     }
 
     /// The output of a writer that could not even be opened: remembers why.
@@ -108,13 +121,19 @@ impl PcapOut {
         Self {
             writer: None,
             error: Some(error),
+            frames: 0,
+            made_by_test: None,
         }
     }
 
-    pub(crate) fn write(&mut self, time: Instant, frame: &[u8]) {
+    pub(crate) fn write(&mut self, time: Instant, frame: &[u8], made_by_test: bool) {
         let Some(w) = self.writer.as_mut() else {
             return;
         };
+        self.frames += 1;
+        if made_by_test && let Some(l) = self.made_by_test.as_mut() {
+            let _ = writeln!(l, "{}", self.frames);
+        }
         let micros = time.total_micros();
         // Virtual time zero is the epoch: a capture of the simulator starts in 1970.
         let sec = micros / 1_000_000;
@@ -126,6 +145,9 @@ impl PcapOut {
     }
 
     pub(crate) fn flush(&mut self) -> io::Result<()> {
+        if let Some(l) = self.made_by_test.as_mut() {
+            l.flush()?;
+        }
         match self.writer.as_mut() {
             Some(w) => w.flush(),
             None => Ok(()),

@@ -562,7 +562,9 @@ impl<N: Node> Network<N> {
             })
             .collect();
         let f = std::fs::File::create(dir.join(format!("{file}.pcap")))?;
-        PcapOut::new(Box::new(BufWriter::new(f)), l.cfg.link_type)
+        let list = std::fs::File::create(dir.join(format!("{file}.injected")))?;
+        Ok(PcapOut::new(Box::new(BufWriter::new(f)), l.cfg.link_type)?
+            .with_test_frame_list(Box::new(BufWriter::new(list))))
     }
 
     // ---- running ----
@@ -792,6 +794,7 @@ impl<N: Node> Network<N> {
             from: sender.node(),
             frame,
         };
+        let mut made_by_test = !matches!(sender, Sender::Port(_));
         if tap && let Some(t) = l.tap.as_mut() {
             match t(&cap) {
                 TapVerdict::Pass => {}
@@ -801,6 +804,7 @@ impl<N: Node> Network<N> {
                 }
                 TapVerdict::Replace(f) => {
                     l.stats.tap_replaced += 1;
+                    made_by_test = true;
                     cap.frame = f;
                 }
             }
@@ -830,7 +834,7 @@ impl<N: Node> Network<N> {
         l.next_seq += 1;
         l.stats.captured += 1;
         if let Some(p) = l.pcap.as_mut() {
-            p.write(now, &cap.frame);
+            p.write(now, &cap.frame, made_by_test);
         }
         let frame: Arc<[u8]> = Arc::from(cap.frame.as_slice());
         l.stats.capture_dropped += l.capture.push(cap);
