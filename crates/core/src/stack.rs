@@ -382,6 +382,18 @@ impl Stack {
         &self.routes
     }
 
+    /// RFC 4861 §7.3.1: an upper layer saw forward progress with neighbor `addr` (a TCP
+    /// acknowledgment of new data), so NUD need not probe it.
+    pub fn confirm_reachable(&mut self, now: Instant, iface: IfaceId, addr: Ipv6Addr) {
+        self.now = self.now.max(now);
+        let mut out = Vec::new();
+        if let Some(i) = self.ifaces.get_mut(&iface) {
+            let rt = i.reachable_time;
+            i.neighbors.confirm_reachable(now, &addr, rt, &mut out);
+        }
+        self.run_neighbor(now, iface, out);
+    }
+
     pub fn path_mtu(&self, dst: &Ipv6Addr) -> Option<u32> {
         self.pmtu.get(dst)
     }

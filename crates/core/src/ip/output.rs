@@ -131,13 +131,9 @@ impl Stack {
         best.map(|(_, i, nh)| (i, nh)).ok_or(Error::NoRoute)
     }
 
-    /// RFC 6724 §5 over the addresses this node may use towards `dst` leaving by
-    /// `out_iface`: scoped addresses only from their own zone.
-    pub(crate) fn select_source(
-        &self,
-        dst: &Ipv6Addr,
-        out_iface: Option<IfaceId>,
-    ) -> Option<Ipv6Addr> {
+    /// The addresses this node may use as sources leaving by `out_iface` (RFC 6724 §4):
+    /// scoped addresses only from their own zone.
+    fn source_candidates(&self, out_iface: Option<IfaceId>) -> Vec<SourceCandidate> {
         let out_site = out_iface.and_then(|o| self.ifaces.get(&o)).map(|i| i.site);
         let mut cands = Vec::new();
         for i in self.ifaces.values().filter(|i| i.up && i.enabled) {
@@ -165,6 +161,16 @@ impl Stack {
                 }
             }
         }
+        cands
+    }
+
+    /// RFC 6724 §5: the source address towards `dst` leaving by `out_iface`.
+    pub(crate) fn select_source(
+        &self,
+        dst: &Ipv6Addr,
+        out_iface: Option<IfaceId>,
+    ) -> Option<Ipv6Addr> {
+        let cands = self.source_candidates(out_iface);
         select::select_source(
             dst,
             out_iface,
@@ -172,6 +178,34 @@ impl Stack {
             &self.cfg.policy,
             self.cfg.prefer_temporary,
         )
+    }
+
+    /// RFC 6724 §6: `dsts` in the order an application should try them (what name
+    /// resolution returns). Unreachable ones last.
+    pub fn order_destinations(&mut self, dsts: &[Ipv6Addr]) -> Vec<Ipv6Addr> {
+        let mut infos = Vec::with_capacity(dsts.len());
+        for d in dsts {
+            let out = match self.is_own_addr(d) {
+                Some(i) => Some(i),
+                None => self.route(d, None).ok().map(|r| r.0),
+            };
+            let source = out.and_then(|o| {
+                let cands = self.source_candidates(Some(o));
+                select::select_source_candidate(
+                    d,
+                    Some(o),
+                    &cands,
+                    &self.cfg.policy,
+                    self.cfg.prefer_temporary,
+                )
+                .cloned()
+            });
+            let mut info = select::DestInfo::new(*d, source);
+            info.reachable = out.map(|_| true);
+            infos.push(info);
+        }
+        select::sort_destinations(&mut infos, &self.cfg.policy);
+        infos.into_iter().map(|i| i.addr).collect()
     }
 
     /// A usable address of `iface` for link-local traffic (ND, MLD), if any.
