@@ -736,10 +736,6 @@ pub(crate) fn all_routers() -> Ipv6Addr {
 
 /// Whether `a` and `b` share their first `len` bits.
 pub(crate) fn same_prefix(a: &Ipv6Addr, b: &Ipv6Addr, len: u8) -> bool {
-    let len = u32::from(len.min(128));
-    if len == 0 {
-        return true;
-    }
-    let mask = u128::MAX << (128 - len);
-    (u128::from(*a) & mask) == (u128::from(*b) & mask)
+    let m = |x: &Ipv6Addr| crate::ip::route::mask(u128::from(*x), len);
+    m(a) == m(b)
 }

@@ -334,56 +334,67 @@ impl Stack {
 
     /// Router mode: RFC 8200 §3 hop limit, RFC 4007 §9 zones, RFC 4443 errors.
     pub(crate) fn forward(&mut self, now: Instant, meta: RxMeta, pkt: &[u8]) {
-        let drop = |s: &mut Stack, reason: &'static str| {
-            s.stats.ip.in_discards += 1;
-            s.stats.drop(reason);
-        };
+        match self.forward_check(meta) {
+            Err((reason, err)) => {
+                self.stats.drop(reason);
+                if let Some(err) = err {
+                    self.icmp_error_for(now, Some(meta.iface), pkt, false, err);
+                }
+            }
+            Ok((out, next_hop, mtu)) => {
+                let mut copy = pkt.to_vec();
+                copy[7] = meta.hop_limit - 1;
+                self.stats.ip.in_forw_datagrams += 1;
+                if copy.len() > mtu as usize {
+                    // RFC 8200 §5: routers never fragment; RFC 4443 §3.2 Packet Too Big.
+                    self.stats.ip.out_frag_fails += 1;
+                    self.stats.drop("packet too big to forward");
+                    let err = IcmpError::PacketTooBig(mtu);
+                    return self.icmp_error_for(now, Some(meta.iface), pkt, false, err);
+                }
+                if out == meta.iface {
+                    self.maybe_send_redirect(now, meta, pkt, next_hop);
+                }
+                self.stats.ip.out_forw_datagrams += 1;
+                let _ = self.send_via(now, out, next_hop, copy, false);
+            }
+        }
+    }
+
+    /// Whether and where a router forwards a packet: (interface, next hop, its MTU), or
+    /// why not and the error to send back.
+    #[allow(clippy::type_complexity)]
+    fn forward_check(
+        &mut self,
+        meta: RxMeta,
+    ) -> Result<(IfaceId, Ipv6Addr, u32), (&'static str, Option<IcmpError>)> {
         if meta.link_multicast {
-            return drop(self, "unicast packet in a link-layer multicast frame");
+            self.stats.ip.in_discards += 1;
+            return Err(("unicast packet in a link-layer multicast frame", None));
         }
         if meta.src.is_unspecified() {
             // RFC 4291 §2.5.2: never forwarded.
-            return drop(self, "unspecified source not forwarded");
+            self.stats.ip.in_discards += 1;
+            return Err(("unspecified source not forwarded", None));
         }
         if meta.dst.is_link_local_unicast() {
-            return drop(self, "link-local destination not forwarded");
+            self.stats.ip.in_discards += 1;
+            return Err(("link-local destination not forwarded", None));
         }
         if meta.src.is_link_local_unicast() {
             // RFC 4007 §9: a link-local source never leaves its link.
-            drop(self, "link-local source not forwarded");
-            return self.icmp_error_for(
-                now,
-                Some(meta.iface),
-                pkt,
-                false,
-                IcmpError::DstUnreachable(2),
-            );
+            self.stats.ip.in_discards += 1;
+            let err = IcmpError::DstUnreachable(2);
+            return Err(("link-local source not forwarded", Some(err)));
         }
         if meta.hop_limit <= 1 {
             // RFC 8200 §3 / RFC 4443 §3.3: hop limit exceeded in transit.
             self.stats.ip.in_hdr_errors += 1;
-            self.stats.drop("hop limit exceeded");
-            return self.icmp_error_for(
-                now,
-                Some(meta.iface),
-                pkt,
-                false,
-                IcmpError::TimeExceeded(0),
-            );
+            return Err(("hop limit exceeded", Some(IcmpError::TimeExceeded(0))));
         }
-        let (out, next_hop) = match self.route(&meta.dst, None) {
-            Ok(r) => r,
-            Err(_) => {
-                self.stats.ip.in_no_routes += 1;
-                self.stats.drop("no route to forward");
-                return self.icmp_error_for(
-                    now,
-                    Some(meta.iface),
-                    pkt,
-                    false,
-                    IcmpError::DstUnreachable(0),
-                );
-            }
+        let Ok((out, next_hop)) = self.route(&meta.dst, None) else {
+            self.stats.ip.in_no_routes += 1;
+            return Err(("no route to forward", Some(IcmpError::DstUnreachable(0))));
         };
         let in_site = self.ifaces.get(&meta.iface).map(|i| i.site);
         let out_site = self.ifaces.get(&out).map(|i| i.site);
@@ -391,35 +402,11 @@ impl Stack {
             && in_site != out_site
         {
             // RFC 4007 §9: site-local packets stay in their site.
-            drop(self, "site-local packet would cross a site border");
-            return self.icmp_error_for(
-                now,
-                Some(meta.iface),
-                pkt,
-                false,
-                IcmpError::DstUnreachable(2),
-            );
+            self.stats.ip.in_discards += 1;
+            let err = IcmpError::DstUnreachable(2);
+            return Err(("site-local packet would cross a site border", Some(err)));
         }
-        let mut copy = pkt.to_vec();
-        copy[7] = meta.hop_limit - 1;
-        self.stats.ip.in_forw_datagrams += 1;
         let mtu = self.ifaces.get(&out).map(|i| i.mtu).unwrap_or(MIN_MTU);
-        if copy.len() > mtu as usize {
-            // RFC 8200 §5: routers never fragment; RFC 4443 §3.2 Packet Too Big.
-            self.stats.ip.out_frag_fails += 1;
-            self.stats.drop("packet too big to forward");
-            return self.icmp_error_for(
-                now,
-                Some(meta.iface),
-                pkt,
-                false,
-                IcmpError::PacketTooBig(mtu),
-            );
-        }
-        if out == meta.iface {
-            self.maybe_send_redirect(now, meta, pkt, next_hop);
-        }
-        self.stats.ip.out_forw_datagrams += 1;
-        let _ = self.send_via(now, out, next_hop, copy, false);
+        Ok((out, next_hop, mtu))
     }
 }

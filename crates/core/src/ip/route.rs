@@ -85,7 +85,7 @@ pub struct RouteTable {
     evicted: u64,
 }
 
-fn mask(bits: u128, len: u8) -> u128 {
+pub(crate) fn mask(bits: u128, len: u8) -> u128 {
     match len {
         0 => 0,
         1..=127 => bits & (u128::MAX << (128 - u32::from(len))),

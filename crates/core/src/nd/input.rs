@@ -105,6 +105,13 @@ fn options<'a>(nd: &ndisc::Repr<'a>) -> Options<'a> {
     o
 }
 
+fn encode_options(opts: &[ndiscopt::Repr<'_>]) -> Vec<u8> {
+    let mut ob = vec![0u8; ndiscopt::buffer_len_all(opts)];
+    // The buffer is sized by buffer_len_all, so emitting cannot run out of room.
+    let _ = ndiscopt::emit_all(opts, &mut ob);
+    ob
+}
+
 impl Stack {
     pub(crate) fn nd_input(&mut self, now: Instant, meta: RxMeta, nd: &ndisc::Repr<'_>) {
         let Some(kind) = self.ifaces.get(&meta.iface).map(|i| i.link) else {
@@ -530,6 +537,20 @@ impl Stack {
         self.ifaces.get(&id)?.link.lladdr().map(LinkAddr::to_bytes)
     }
 
+    /// The encoded Source (or, with `target`, Target) Link-layer Address option of
+    /// interface `id`; nothing on links without link-layer addresses.
+    fn lladdr_options(&self, id: IfaceId, target: bool) -> Vec<u8> {
+        let Some(ll) = self.own_lladdr_option(id) else {
+            return Vec::new();
+        };
+        let opt = if target {
+            ndiscopt::Repr::TargetLinkLayerAddr(&ll)
+        } else {
+            ndiscopt::Repr::SourceLinkLayerAddr(&ll)
+        };
+        encode_options(&[opt])
+    }
+
     fn emit_nd(
         &mut self,
         src: Ipv6Addr,
@@ -567,14 +588,7 @@ impl Stack {
         } else {
             target.solicited_node()
         };
-        let ll = self.own_lladdr_option(id);
-        let opts: Vec<ndiscopt::Repr<'_>> = ll
-            .as_deref()
-            .map(ndiscopt::Repr::SourceLinkLayerAddr)
-            .into_iter()
-            .collect();
-        let mut ob = vec![0u8; ndiscopt::buffer_len_all(&opts)];
-        let _ = ndiscopt::emit_all(&opts, &mut ob);
+        let ob = self.lladdr_options(id, false);
         let nd = ndisc::Repr::NeighborSolicit {
             target_addr: target,
             options: &ob,
@@ -592,9 +606,7 @@ impl Stack {
         nonce: [u8; 6],
     ) {
         let dst = target.solicited_node();
-        let opts = [ndiscopt::Repr::Nonce(&nonce)];
-        let mut ob = vec![0u8; ndiscopt::buffer_len_all(&opts)];
-        let _ = ndiscopt::emit_all(&opts, &mut ob);
+        let ob = encode_options(&[ndiscopt::Repr::Nonce(&nonce)]);
         let nd = ndisc::Repr::NeighborSolicit {
             target_addr: target,
             options: &ob,
@@ -613,14 +625,7 @@ impl Stack {
         target: Ipv6Addr,
         flags: u8,
     ) {
-        let ll = self.own_lladdr_option(id);
-        let opts: Vec<ndiscopt::Repr<'_>> = ll
-            .as_deref()
-            .map(ndiscopt::Repr::TargetLinkLayerAddr)
-            .into_iter()
-            .collect();
-        let mut ob = vec![0u8; ndiscopt::buffer_len_all(&opts)];
-        let _ = ndiscopt::emit_all(&opts, &mut ob);
+        let ob = self.lladdr_options(id, true);
         let nd = ndisc::Repr::NeighborAdvert {
             flags,
             target_addr: target,
@@ -634,15 +639,12 @@ impl Stack {
 
     pub(crate) fn send_router_solicit(&mut self, now: Instant, id: IfaceId) {
         let src = self.link_local_of(id).unwrap_or(Ipv6Addr::UNSPECIFIED);
-        let ll = self.own_lladdr_option(id).filter(|_| !src.is_unspecified());
         // §4.1: no link-layer option when the source is unspecified.
-        let opts: Vec<ndiscopt::Repr<'_>> = ll
-            .as_deref()
-            .map(ndiscopt::Repr::SourceLinkLayerAddr)
-            .into_iter()
-            .collect();
-        let mut ob = vec![0u8; ndiscopt::buffer_len_all(&opts)];
-        let _ = ndiscopt::emit_all(&opts, &mut ob);
+        let ob = if src.is_unspecified() {
+            Vec::new()
+        } else {
+            self.lladdr_options(id, false)
+        };
         let nd = ndisc::Repr::RouterSolicit { options: &ob };
         if let Some(pkt) = self.emit_nd(src, all_routers(), 255, nd) {
             self.nd_link_out(now, id, pkt, all_routers(), None);
