@@ -44,6 +44,7 @@ mod capture;
 mod link;
 mod network;
 mod node;
+// mod stack; — `impl Node for sixstack_core::Stack`, written with the stack's glue.
 
 pub use capture::{Captured, TapVerdict};
 pub use link::{LinkConfig, LinkStats, dlt};
