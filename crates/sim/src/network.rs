@@ -234,7 +234,15 @@ struct Queue {
     next_seq: u64,
     /// Delivery events in the heap plus copies held back by `reorder`.
     in_flight: usize,
+    /// Events in the heap known to be stale (a poll rescheduled, a held frame released
+    /// early). A node that moves its timer at every frame would otherwise fill the heap
+    /// with dead polls up to its timer's horizon; past [`STALE_SLACK`] and half the heap,
+    /// they are swept out.
+    stale: usize,
 }
+
+/// Stale events tolerated before a sweep is worth its O(n).
+const STALE_SLACK: usize = 1024;
 
 impl Queue {
     fn push(&mut self, time: Instant, event: Event) {
@@ -322,6 +330,11 @@ impl<N: Node> Network<N> {
     /// Frame copies scheduled for delivery or held back, network-wide.
     pub fn in_flight(&self) -> usize {
         self.queue.in_flight
+    }
+
+    /// Events in the queue, stale ones included (for tests of the simulator itself).
+    pub fn pending_events(&self) -> usize {
+        self.queue.heap.len()
     }
 
     // ---- building ----
@@ -412,6 +425,7 @@ impl<N: Node> Network<N> {
         if let Some(h) = l.held.remove(&port) {
             l.stats.unplugged += u64::from(h.copies);
             self.queue.in_flight -= usize::from(h.copies);
+            self.queue.stale += 1;
         }
         Some(link)
     }
@@ -573,6 +587,8 @@ impl<N: Node> Network<N> {
     /// tester that is no node; every port hears it). It skips the tap but is otherwise
     /// treated like any frame: MTU, capture, impairments.
     pub fn inject(&mut self, link: LinkId, from: Option<NodeId>, frame: impl Into<Vec<u8>>) {
+        // What nodes queued through `node_mut` before this call goes on the wire first.
+        self.service_dirty();
         let sender = from.map_or(Sender::Nobody, Sender::Node);
         self.enter_link(link, sender, frame.into(), false);
     }
@@ -640,16 +656,27 @@ impl<N: Node> Network<N> {
     /// Sends what touched nodes queued, drops stale events from the top of the heap and
     /// tells when the next live one is due.
     fn next_time(&mut self) -> Option<Instant> {
-        while let Some(id) = self.dirty.pop_first() {
-            self.service(id);
+        self.service_dirty();
+        if self.queue.stale > STALE_SLACK && self.queue.stale > self.queue.heap.len() / 2 {
+            let mut heap = std::mem::take(&mut self.queue.heap);
+            heap.retain(|q| self.is_live(&q.event));
+            self.queue.heap = heap;
+            self.queue.stale = 0;
         }
         while let Some(top) = self.queue.heap.peek() {
             if self.is_live(&top.event) {
                 return Some(top.time);
             }
             self.queue.heap.pop();
+            self.queue.stale = self.queue.stale.saturating_sub(1);
         }
         None
+    }
+
+    fn service_dirty(&mut self) {
+        while let Some(id) = self.dirty.pop_first() {
+            self.service(id);
+        }
     }
 
     fn is_live(&self, event: &Event) -> bool {
@@ -768,6 +795,9 @@ impl<N: Node> Network<N> {
         };
         if want == slot.poll_scheduled {
             return;
+        }
+        if slot.poll_scheduled.is_some() {
+            self.queue.stale += 1;
         }
         slot.poll_gen += 1;
         slot.poll_scheduled = want;
@@ -895,6 +925,7 @@ impl<N: Node> Network<N> {
             // A frame held for this receiver goes right behind this one.
             if let Some(h) = l.held.remove(&port) {
                 self.queue.deliver(arrival.max(h.arrival), link, port, &h);
+                self.queue.stale += 1;
             }
         }
     }

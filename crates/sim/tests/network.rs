@@ -643,3 +643,60 @@ fn same_seed_same_run_and_links_do_not_shift_each_other() {
     let first_lines = |s: &str| s.lines().take(2).collect::<Vec<_>>().join("\n");
     assert_eq!(first_lines(&one), first_lines(&with_extra));
 }
+
+/// Moves its one timer, an hour away, a little later at every frame it hears; the timer
+/// is gone once it fired.
+struct Fickle {
+    heard: u64,
+    fired: bool,
+}
+
+impl Node for Fickle {
+    fn receive(&mut self, _: Instant, _: IfaceId, _: &[u8]) {
+        self.heard += 1;
+    }
+    fn poll(&mut self, now: Instant) {
+        self.fired |= now >= Instant::from_secs(3600) + us(self.heard);
+    }
+    fn poll_at(&self) -> Option<Instant> {
+        (!self.fired).then(|| Instant::from_secs(3600) + us(self.heard))
+    }
+    fn transmit(&mut self) -> Option<(IfaceId, Vec<u8>)> {
+        None
+    }
+}
+
+#[test]
+fn a_timer_moved_at_every_frame_does_not_fill_the_queue() {
+    let mut net = Network::new(1);
+    let f = net.add_node(
+        "fickle",
+        Fickle {
+            heard: 0,
+            fired: false,
+        },
+    );
+    let l = net.add_link("l", LinkConfig::default());
+    net.attach(l, f, IF0);
+    let mut most = 0;
+    for n in 0..10_000 {
+        net.inject(l, None, frame(QUERY, n, 60));
+        net.run_for(Duration::from_millis(1));
+        most = most.max(net.pending_events());
+    }
+    assert_eq!(net.node(f).heard, 10_000);
+    assert!(most <= 2 * 1024 + 2, "{most} events queued");
+    // The one live poll still happens, once, when its hour comes.
+    assert!(net.run_until_idle(Instant::from_secs(7200)));
+    assert_eq!(net.stats().polls, 1);
+    assert_eq!(net.now(), Instant::from_secs(3600) + us(10_000));
+}
+
+#[test]
+fn inject_keeps_the_order_of_calls() {
+    let (mut net, a, b, l) = pair(1, LinkConfig::default(), TestNode::sink(), TestNode::sink());
+    net.node_mut(a).out.push_back((IF0, frame(QUERY, 1, 60)));
+    net.inject(l, None, frame(QUERY, 2, 60));
+    net.run_for(Duration::from_millis(1));
+    assert_eq!(net.node(b).heard_seqs(), vec![1, 2]);
+}
