@@ -8,14 +8,13 @@ use std::path::PathBuf;
 
 use sixstack_apps::dump::{LinkType, dissect};
 use sixstack_core::iface::IfaceConfig;
+use sixstack_core::mld::querier::QuerierConfig;
 use sixstack_core::nd::ra::{AdvPrefix, AdvertConfig};
 use sixstack_core::socket::SocketHandle;
 use sixstack_core::{Duration, EventKind, IfaceId, Instant, Stack, StackConfig};
 use sixstack_sim::{LinkConfig, LinkId, Network, NodeId};
 use sixstack_wire::addr::EthernetAddress;
 use sixstack_wire::icmpv6;
-use sixstack_wire::ipv6opts::{self, Ipv6Option};
-use sixstack_wire::mld;
 use sixstack_wire::proto::IpProtocol;
 
 pub struct DemoOptions {
@@ -80,6 +79,10 @@ fn router(seed: u64) -> Stack {
             ..AdvertConfig::default()
         };
         c.advertise = Some(adv);
+        c.querier = Some(QuerierConfig {
+            query_interval: Duration::from_secs(20),
+            ..QuerierConfig::default()
+        });
         let id = s.add_interface(Instant::ZERO, c);
         let mut a = addr(prefix).octets();
         a[15] = 1;
@@ -186,9 +189,10 @@ impl Demo {
 fn interesting(k: &EventKind) -> bool {
     match k {
         EventKind::InterfaceAdded { .. } | EventKind::LinkUp => false,
-        EventKind::MldJoined { group } | EventKind::MldLeft { group } => {
-            group.segments()[0] != 0xff02
-        }
+        EventKind::MldJoined { group }
+        | EventKind::MldLeft { group }
+        | EventKind::ListenersPresent { group }
+        | EventKind::ListenersGone { group } => group.segments()[0] != 0xff02,
         _ => true,
     }
 }
@@ -211,33 +215,32 @@ fn echo_request(ident: u16, seq: u16, len: usize) -> Vec<u8> {
     buf
 }
 
-/// An MLDv2 General Query as a whole packet (RFC 3810 §5.1), from `src` to all-nodes.
-fn general_query(src: Ipv6Addr) -> Vec<u8> {
-    let dst = addr("ff02::1");
-    let q = icmpv6::Repr::Mld(mld::Repr::QueryV2 {
-        max_resp_code: 10_000,
-        mcast_addr: Ipv6Addr::UNSPECIFIED,
-        flags: 2,
-        qqic: 125,
-        sources: &[],
+/// The first General Query the router sent on lan2 after h3 joined, and h3's answer.
+fn mld_answer(d: &Demo, out: &mut impl Write) -> io::Result<()> {
+    let mld_type = |c: &&sixstack_sim::Captured| c.frame.get(14 + 40 + 8).copied();
+    let cap = d.net.captured(d.lan2);
+    let query = cap.iter().find(|c| {
+        c.time > Instant::from_secs(15)
+            && c.from == Some(d.r)
+            && mld_type(c) == Some(icmpv6::Message::MLD_QUERY.0)
     });
-    let mut msg = vec![0u8; q.buffer_len()];
-    let _ = q.emit(&src, &dst, &mut msg);
-    let Ok(hbh) = ipv6opts::Repr::padded(IpProtocol::ICMPV6, [Ipv6Option::RouterAlert(0)]) else {
-        return Vec::new();
+    let Some(q) = query else {
+        return writeln!(out, "  no General Query from the router");
     };
-    let mut upper = vec![0u8; hbh.buffer_len()];
-    let _ = hbh.emit(&mut upper);
-    upper.extend_from_slice(&msg);
-    let mut pkt = vec![0u8; 40];
-    pkt[0] = 0x60;
-    pkt[4..6].copy_from_slice(&(upper.len() as u16).to_be_bytes());
-    pkt[6] = 0;
-    pkt[7] = 1;
-    pkt[8..24].copy_from_slice(&src.octets());
-    pkt[24..40].copy_from_slice(&dst.octets());
-    pkt.extend_from_slice(&upper);
-    pkt
+    let answer = cap.iter().find(|c| {
+        c.time > q.time
+            && c.from == Some(d.h3)
+            && mld_type(c) == Some(icmpv6::Message::MLDV2_REPORT.0)
+    });
+    match answer {
+        Some(a) => writeln!(
+            out,
+            "  General Query at {}: h3 answered {:.3} s later (Maximum Response Delay 10 s)",
+            q.time,
+            (a.time - q.time).as_secs_f64()
+        ),
+        None => writeln!(out, "  General Query at {}: no report from h3", q.time),
+    }
 }
 
 fn ping(
@@ -344,7 +347,7 @@ pub fn run(opts: &DemoOptions, out: &mut impl Write) -> io::Result<()> {
     heading(
         out,
         14,
-        "h3 joins ff05::db8:1; the router queries (MLDv2) and h3 reports within 10 s",
+        "h3 joins ff05::db8:1 and reports it; the router, MLD querier (every 20 s here), asks again",
     )?;
     let now = Instant::from_secs(14);
     d.run_until(now, out)?;
@@ -356,32 +359,15 @@ pub fn run(opts: &DemoOptions, out: &mut impl Write) -> io::Result<()> {
             .bind(s3, Ipv6Addr::UNSPECIFIED, 5353, None);
         let _ = d.net.node_mut(d.h3).join_multicast(now, s3, group, ETH0);
     }
-    d.run_until(Instant::from_secs(15), out)?;
-    let rnode = d.net.node_mut(d.r);
-    let r_ll = rnode
-        .assigned_addrs(ETH1)
-        .into_iter()
-        .find(|a| a.segments()[0] == 0xfe80);
-    if let (Some(src), Ok(rs)) = (r_ll, rnode.raw_open(IpProtocol::ICMPV6)) {
-        let q = general_query(src);
-        let _ = rnode.raw_send_packet(Instant::from_secs(15), rs, &q, Some(ETH1));
-    }
-    d.run_until(Instant::from_secs(26), out)?;
-    let reports = d
-        .net
-        .captured(d.lan2)
-        .iter()
-        .filter(|c| c.time >= Instant::from_secs(15) && c.from == Some(d.h3))
-        .filter(|c| c.frame.len() > 62 && c.frame[14 + 40 + 8] == icmpv6::Message::MLDV2_REPORT.0)
-        .count();
-    writeln!(out, "  MLDv2 reports from h3 after the query: {reports}")?;
+    d.run_until(Instant::from_secs(37), out)?;
+    mld_answer(&d, out)?;
 
     heading(
         out,
-        27,
+        37,
         "UDP-Lite (RFC 3828): h1 sends with checksum coverage 8 (header only), h3 answers",
     )?;
-    let now = Instant::from_secs(27);
+    let now = Instant::from_secs(37);
     d.run_until(now, out)?;
     let h3n = d.net.node_mut(d.h3);
     let Ok(s3) = h3n.udplite_open() else {
@@ -425,7 +411,7 @@ pub fn run(opts: &DemoOptions, out: &mut impl Write) -> io::Result<()> {
         }
     }
 
-    heading(out, 28, "counters (RFC 4293 names)")?;
+    heading(out, 38, "counters (RFC 4293 names)")?;
     counters(&d, out)?;
     if let Some(dir) = &opts.pcap {
         d.net.flush_pcaps()?;

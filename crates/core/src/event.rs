@@ -86,6 +86,17 @@ pub enum EventKind {
     MldVersion {
         version: MldVersion,
     },
+    /// MLD router side (RFC 3810 §7): a group got or lost its listeners on the link.
+    ListenersPresent {
+        group: Ipv6Addr,
+    },
+    ListenersGone {
+        group: Ipv6Addr,
+    },
+    /// This router became (true) or stopped being (false) the link's MLD querier.
+    MldQuerier {
+        on: bool,
+    },
     ReassemblyTimeout {
         src: Ipv6Addr,
     },
@@ -148,6 +159,10 @@ impl fmt::Display for EventKind {
             MldJoined { group } => write!(f, "joined {group}"),
             MldLeft { group } => write!(f, "left {group}"),
             MldVersion { version } => write!(f, "MLD compatibility mode {version:?}"),
+            ListenersPresent { group } => write!(f, "listeners for {group} on the link"),
+            ListenersGone { group } => write!(f, "no more listeners for {group}"),
+            MldQuerier { on: true } => write!(f, "MLD querier"),
+            MldQuerier { on: false } => write!(f, "MLD querier: another router queries"),
             ReassemblyTimeout { src } => write!(f, "reassembly from {src} timed out"),
         }
     }

@@ -16,6 +16,7 @@ use crate::iface::{IfaceConfig, IfaceId, Interface, LinkKind};
 use crate::ip::pmtu::PathMtuCache;
 use crate::ip::reasm::{Expired, Reassembler};
 use crate::ip::route::{Route, RouteOrigin, RouteTable};
+use crate::mld::querier::{Querier, QuerierAction, QuerierConfig};
 use crate::mld::{MldAction, MldHost};
 use crate::nd::neighbor::{NeighborAction, NeighborCache};
 use crate::nd::ra::Advertiser;
@@ -174,6 +175,11 @@ impl Stack {
                 a.adv_send_advertisements = true;
                 Advertiser::new(a)
             }),
+            querier: match (&cfg.querier, &cfg.advertise) {
+                (Some(q), _) => Some(Querier::new(q.clone())),
+                (None, Some(_)) => Some(Querier::new(QuerierConfig::default())),
+                (None, None) => None,
+            },
             rdnss: Vec::new(),
             dnssl: Vec::new(),
             stats: Default::default(),
@@ -230,6 +236,7 @@ impl Stack {
         let mut mld_out = Vec::new();
         let mut nd_out = Vec::new();
         let mut router_out = Vec::new();
+        let mut querier_out = Vec::new();
         let rng = &mut self.rng;
         if up {
             iface.enabled = true;
@@ -245,10 +252,10 @@ impl Stack {
             if iface.send_rs {
                 iface.solicitor.start(now, rng);
             }
-            if let Some(a) = iface.advertiser.as_mut() {
-                a.start(now, rng);
-            }
         } else {
+            if let Some(q) = iface.querier.as_mut() {
+                q.stop(&mut querier_out);
+            }
             if let Some(a) = iface.advertiser.as_mut() {
                 let _ = a.stop(now);
             }
@@ -270,6 +277,7 @@ impl Stack {
         self.run_mld(now, id, mld_out);
         self.run_neighbor(now, id, nd_out);
         self.run_router_events(now, id, router_out);
+        self.run_querier(now, id, querier_out);
     }
 
     pub fn interfaces(&self) -> impl Iterator<Item = &Interface> {
@@ -489,10 +497,15 @@ impl Stack {
         iface.dnssl.retain(|(_, t)| *t > now);
         let send_rs = iface.send_rs && iface.solicitor.poll(now, rng);
         let advert = iface.advertiser.as_mut().and_then(|a| a.poll(now, rng));
+        let mut querier_out = Vec::new();
+        if let Some(q) = iface.querier.as_mut() {
+            q.poll(now, &mut querier_out);
+        }
         self.run_neighbor(now, id, nd_out);
         self.run_slaac(now, id, slaac_out);
         self.run_mld(now, id, mld_out);
         self.run_router_events(now, id, router_out);
+        self.run_querier(now, id, querier_out);
         if send_rs {
             self.send_router_solicit(now, id);
         }
@@ -521,6 +534,7 @@ impl Stack {
                 take(i.solicitor.poll_at());
             }
             take(i.advertiser.as_ref().and_then(|a| a.poll_at()));
+            take(i.querier.as_ref().and_then(|q| q.poll_at()));
             take(i.rdnss.iter().map(|(_, t)| *t).min());
             take(i.dnssl.iter().map(|(_, t)| *t).min());
         }
@@ -643,12 +657,34 @@ impl Stack {
                     // was ready are sent again from it.
                     if addr.is_link_local_unicast() {
                         let mut out = Vec::new();
+                        let mut qout = Vec::new();
+                        let mut advert = None;
                         if let Some(i) = self.ifaces.get_mut(&id)
                             && i.link.is_multicast_capable()
                         {
                             i.mld.link_up(now, &mut self.rng, &mut out);
+                            // RFC 3810 §5.1.14: queries come from a link-local address,
+                            // so the querier starts when there is one.
+                            if let Some(q) = i.querier.as_mut()
+                                && !q.is_running()
+                            {
+                                q.start(now);
+                                q.poll(now, &mut qout);
+                            }
+                        }
+                        // RFC 4861 §6.1.2: RAs come from a link-local address too.
+                        if let Some(a) =
+                            self.ifaces.get_mut(&id).and_then(|i| i.advertiser.as_mut())
+                            && !a.is_advertising()
+                        {
+                            a.start(now, &mut self.rng);
+                            advert = a.poll(now, &mut self.rng);
                         }
                         self.run_mld(now, id, out);
+                        self.run_querier(now, id, qout);
+                        if let Some(due) = advert {
+                            self.send_router_advert(now, id, due);
+                        }
                     }
                 }
                 SlaacAction::StateChanged { addr, from, to } => {
@@ -673,6 +709,21 @@ impl Stack {
                 MldAction::VersionChanged(version) => {
                     self.event(Some(id), EventKind::MldVersion { version })
                 }
+            }
+        }
+    }
+
+    pub(crate) fn run_querier(&mut self, now: Instant, id: IfaceId, actions: Vec<QuerierAction>) {
+        for a in actions {
+            match a {
+                QuerierAction::Send { dst, message } => self.send_mld(now, id, dst, message),
+                QuerierAction::ListenersPresent(group) => {
+                    self.event(Some(id), EventKind::ListenersPresent { group })
+                }
+                QuerierAction::ListenersGone(group) => {
+                    self.event(Some(id), EventKind::ListenersGone { group })
+                }
+                QuerierAction::Querier(on) => self.event(Some(id), EventKind::MldQuerier { on }),
             }
         }
     }

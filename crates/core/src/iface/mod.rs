@@ -50,6 +50,7 @@ use std::net::Ipv6Addr;
 
 pub use link::{LinkKind, Unframed};
 
+use crate::mld::querier::{Querier, QuerierConfig};
 use crate::mld::{MldConfig, MldHost};
 use crate::nd::neighbor::{NeighborCache, NeighborConfig};
 use crate::nd::ra::{AdvertConfig, Advertiser};
@@ -91,6 +92,9 @@ pub struct IfaceConfig {
     pub net_iface: Option<Vec<u8>>,
     /// Send Router Advertisements on this interface (router mode, RFC 4861 §6.2).
     pub advertise: Option<AdvertConfig>,
+    /// Be an MLD querier (RFC 3810 §7) on this interface; None = only when advertising,
+    /// with the defaults.
+    pub querier: Option<QuerierConfig>,
 }
 
 impl IfaceConfig {
@@ -112,6 +116,7 @@ impl IfaceConfig {
             router_list: RouterListConfig::default(),
             net_iface: None,
             advertise: None,
+            querier: None,
         }
     }
 
@@ -160,6 +165,7 @@ pub struct Interface {
     pub routers: RouterList,
     pub solicitor: RouterSolicitor,
     pub advertiser: Option<Advertiser>,
+    pub querier: Option<Querier>,
     /// RFC 8106 recursive DNS servers and search list learned from RAs, with expiry.
     pub rdnss: Vec<(Ipv6Addr, Instant)>,
     pub dnssl: Vec<(String, Instant)>,

@@ -164,8 +164,10 @@ impl Stack {
         if dst.is_multicast() {
             // The address table listens to solicited-node groups of tentative addresses
             // before their (delayed) MLD join, so that DAD hears other probes.
+            // A querier hears every group: reports go to ff02::16 (v2) or the group (v1).
             if i.mld.is_member(dst)
                 || i.addrs.listens_to(dst)
+                || i.querier.is_some()
                 || (dst.octets()[1] & 0x0f == 1 && dst.segments()[7] == 1)
             {
                 return Disposition::Local;

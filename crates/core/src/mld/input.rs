@@ -33,11 +33,17 @@ impl Stack {
             return;
         }
         let mut out = Vec::new();
+        let mut qout = Vec::new();
+        let me = self.link_local_of(meta.iface);
         if let Some(i) = self.ifaces.get_mut(&meta.iface) {
             i.mld
                 .on_message(now, &mut self.rng, meta.src, meta.dst, m, &mut out);
+            if let Some(q) = i.querier.as_mut() {
+                q.on_message(now, meta.src, me, m, &mut qout);
+            }
         }
         self.run_mld(now, meta.iface, out);
+        self.run_querier(now, meta.iface, qout);
     }
 
     /// Wraps an MLD message for the link: hop limit 1, Router Alert (RFC 2711 value 0) in

@@ -12,6 +12,7 @@
 //! reports, not a backlog.
 
 mod input;
+pub mod querier;
 mod report;
 #[cfg(test)]
 mod tests;
