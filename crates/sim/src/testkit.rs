@@ -294,3 +294,63 @@ pub fn link_local(s: &Stack, iface: IfaceId) -> Option<Ipv6Addr> {
         .into_iter()
         .find(|a| a.segments()[0] & 0xffc0 == 0xfe80)
 }
+
+// ----- more frame builders and readers: IPv6 headers, fragments, UDP -----------------
+
+/// A UDP datagram (header and payload) with a correct checksum for `src` -> `dst`.
+pub fn udp_datagram(
+    src: Ipv6Addr,
+    dst: Ipv6Addr,
+    src_port: u16,
+    dst_port: u16,
+    payload: &[u8],
+) -> Vec<u8> {
+    let repr = sixstack_wire::udp::Repr {
+        src_port,
+        dst_port,
+        payload_len: payload.len(),
+    };
+    let mut d = vec![0u8; sixstack_wire::udp::HEADER_LEN + payload.len()];
+    repr.emit_with_payload(
+        &mut d,
+        payload,
+        &sixstack_wire::udp::PseudoHeader::V6 { src, dst },
+    )
+    .expect("datagram fits");
+    d
+}
+
+/// A Fragment header (RFC 8200 §4.5) followed by `rest`: `offset` in bytes (a multiple
+/// of 8), the M flag and the identification.
+pub fn fragment_header(
+    next: IpProtocol,
+    offset: usize,
+    more: bool,
+    ident: u32,
+    rest: &[u8],
+) -> Vec<u8> {
+    let repr = sixstack_wire::ipv6fragment::Repr {
+        next_header: next,
+        reserved: 0,
+        frag_offset: (offset / 8) as u16,
+        res: 0,
+        more_frags: more,
+        ident,
+    };
+    let mut b = vec![0u8; repr.buffer_len()];
+    repr.emit(&mut b).expect("header fits");
+    b.extend_from_slice(rest);
+    b
+}
+
+impl Seen {
+    /// The Fragment header of the packet: (offset in bytes, M flag, identification).
+    pub fn fragment(&self) -> Option<(usize, bool, u32)> {
+        let p = ipv6::Packet::new_unchecked(&self.packet[..]);
+        let chain = sixstack_wire::ipv6chain::Chain::walk(p.next_header(), p.payload());
+        let h = chain.fragment?;
+        let f =
+            sixstack_wire::ipv6fragment::Packet::new_checked(p.payload().get(h.offset..)?).ok()?;
+        Some((f.frag_offset_bytes(), f.more_frags(), f.ident()))
+    }
+}

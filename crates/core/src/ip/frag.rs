@@ -43,7 +43,7 @@ pub fn unfragmentable_len(packet: &[u8]) -> Result<(usize, usize), &'static str>
 }
 
 /// How much of an upper-layer header must travel in the first fragment.
-fn upper_header_len(protocol: IpProtocol, rest: &[u8]) -> usize {
+pub(crate) fn upper_header_len(protocol: IpProtocol, rest: &[u8]) -> usize {
     match protocol {
         // The data offset, in 32-bit words, in the high nibble of byte 12.
         IpProtocol::TCP => rest.get(12).map_or(20, |b| usize::from(b >> 4) * 4).max(20),

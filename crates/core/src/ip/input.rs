@@ -83,7 +83,9 @@ impl Stack {
             Ok(p) => p,
             Err(e) => {
                 match e.kind {
-                    ErrorKind::Truncated { .. } => {
+                    // RFC 4293 InTruncatedPkts: the frame did not carry enough data, be it
+                    // for the fixed header or for what Payload Length announces.
+                    ErrorKind::Truncated { .. } | ErrorKind::BadLength => {
                         self.stats.ip.in_truncated_pkts += 1;
                         self.stats.drop("IPv6 packet truncated");
                     }

@@ -246,6 +246,17 @@ impl Reassembler {
             if !chain.is_complete() {
                 return ReasmOutcome::Dropped("malformed header chain in first fragment");
             }
+            // The chain runs through the upper-layer header itself (RFC 7112 §2, §5): a
+            // first fragment that stops where the UDP header would start is as incomplete
+            // as one that stops inside an extension header.
+            if let Some((upper, at)) = chain.upper_layer()
+                && data.len() < at + crate::ip::frag::upper_header_len(upper, &data[at..])
+            {
+                return ReasmOutcome::ParamProblem {
+                    code: 3,
+                    pointer: 0,
+                };
+            }
             if !more {
                 // RFC 6946 §4: an atomic fragment is processed alone, queues untouched.
                 self.stats.reassembled += 1;
