@@ -573,11 +573,14 @@ impl Stack {
             self.stats.ip.out_discards += 1;
             self.stats.drop("transmit queue full");
         }
+        // RFC 4293 OutOctets: the octets of the IP datagrams, as InOctets counts them.
+        let hdr = self.ifaces.get(&iface).map_or(0, |i| i.link.header_len());
+        let octets = frame.len().saturating_sub(hdr) as u64;
         self.stats.ip.out_transmits += 1;
-        self.stats.ip.out_octets += frame.len() as u64;
+        self.stats.ip.out_octets += octets;
         if let Some(i) = self.ifaces.get_mut(&iface) {
             i.stats.out_transmits += 1;
-            i.stats.out_octets += frame.len() as u64;
+            i.stats.out_octets += octets;
         }
         self.tx.push_back((iface, frame));
     }

@@ -94,6 +94,15 @@ impl LinkKind {
         }
     }
 
+    /// The bytes `frame` puts before the IPv6 packet.
+    pub fn header_len(&self) -> usize {
+        match self {
+            LinkKind::Ethernet { .. } => ethernet::HEADER_LEN,
+            LinkKind::Fddi { .. } => fddi::HEADER_LEN + FDDI_SNAP.len(),
+            LinkKind::Loopback | LinkKind::PointToPoint => 0,
+        }
+    }
+
     /// Frames `packet` for link-layer destination `dst`; for multicast IPv6 destinations
     /// the caller passes [`multicast_lladdr`].
     pub fn frame(&self, dst: Option<LinkAddr>, packet: &[u8]) -> Vec<u8> {
