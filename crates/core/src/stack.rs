@@ -325,6 +325,10 @@ impl Stack {
         self.now = self.now.max(now);
         let mut out = Vec::new();
         let iface = self.ifaces.get_mut(&id).ok_or(Error::NoSuchInterface)?;
+        if addr.is_loopback() && !matches!(iface.link, LinkKind::Loopback) {
+            // RFC 4291 §2.5.3: the loopback address is the loopback interface's only.
+            return Err(Error::Invalid("::1 belongs to the loopback interface"));
+        }
         iface
             .addrs
             .add_manual(now, &mut self.rng, addr, prefix_len, None, &mut out)

@@ -467,7 +467,8 @@ impl AddrTable {
         valid: Option<Duration>,
         out: &mut Vec<SlaacAction>,
     ) -> Result<(), &'static str> {
-        if addr.is_unspecified() || addr.is_multicast() || addr.is_loopback() {
+        // ::1 is refused by the stack on all but the loopback interface, which gets it here.
+        if addr.is_unspecified() || addr.is_multicast() {
             return Err("not a unicast address an interface can have");
         }
         if prefix_len > 128 {
