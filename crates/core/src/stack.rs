@@ -354,6 +354,7 @@ impl Stack {
         id: IfaceId,
         addr: Ipv6Addr,
     ) -> Result<(), Error> {
+        self.now = self.now.max(now);
         let mut out = Vec::new();
         let iface = self.ifaces.get_mut(&id).ok_or(Error::NoSuchInterface)?;
         let prefix_len = iface.addrs.get(&addr).map(|e| e.prefix_len);
