@@ -479,6 +479,10 @@ impl Stack {
             Some(i) => i,
             None => self.route(dst, zone)?.0,
         };
+        if !self.ifaces.get(&out).is_some_and(|i| i.up) {
+            // Said before source selection, which finds nothing on a down interface.
+            return Err(Error::InterfaceDown);
+        }
         let src = if laddr.is_unspecified() {
             self.select_source(dst, Some(out))
                 .ok_or(Error::NoSourceAddress)?
