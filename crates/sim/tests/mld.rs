@@ -671,3 +671,174 @@ fn rfc3810_4_multicast_data_delivered_only_for_joined_groups() {
     assert_eq!(n1.stats().udp.in_datagrams, 1);
     assert_eq!(n1.stats().udp.no_ports, 0);
 }
+
+#[test]
+fn rfc3810_5_1_15_query_to_a_unicast_address_is_processed() {
+    let (mut net, link, ids) = settled(
+        21,
+        1,
+        "rfc3810_5_1_15_query_to_a_unicast_address_is_processed",
+    );
+    let h = ids[0];
+    let ll = link_local(net.node(h), ETH0).unwrap();
+    let g = ip("ff05::db8:1");
+    join(&mut net, h, g, 5001);
+    net.run_until(net.now() + secs(5));
+    let t1 = net.now();
+    // A General Query to the host's own unicast address, in a unicast frame.
+    let msg = icmpv6_msg(
+        QUERIER,
+        ll,
+        &icmpv6::Repr::Mld(query_v2(Ipv6Addr::UNSPECIFIED, 1000)),
+    );
+    let upper = options_header(IpProtocol::ICMPV6, &[Ipv6Option::RouterAlert(0)], &msg);
+    let pkt = ipv6_packet(QUERIER, ll, IpProtocol::HOPOPTS, 1, &upper);
+    net.inject(link, None, ethernet(QUERIER_MAC, mac(1), &pkt));
+    net.run_until(t1 + secs(5));
+    let answer = since(mld_msgs(&net, link, h), t1);
+    assert_eq!(
+        answer.len(),
+        1,
+        "RFC 3810 §5.1.15: MUST accept it: {answer:?}"
+    );
+    assert_v2_report(&answer[0], ll);
+    let groups: BTreeSet<Ipv6Addr> = answer[0].records.iter().map(|r| r.1).collect();
+    assert_eq!(groups, BTreeSet::from([g, solicited_node(ll)]));
+}
+
+#[test]
+fn rfc2710_4_mldv1_report_suppression_but_none_in_mldv2() {
+    let (mut net, link, ids) = settled(
+        22,
+        2,
+        "rfc2710_4_mldv1_report_suppression_but_none_in_mldv2",
+    );
+    let (h1, h2) = (ids[0], ids[1]);
+    let g = ip("ff05::db8:1");
+    join(&mut net, h1, g, 5001);
+    join(&mut net, h2, g, 5001);
+    net.run_until(net.now() + secs(5));
+
+    // MLDv2 (RFC 3810 §6): no suppression, each host answers for the shared group.
+    let t1 = net.now();
+    net.inject(
+        link,
+        None,
+        query_frame(QUERIER, ALL_NODES, query_v2(Ipv6Addr::UNSPECIFIED, 5000)),
+    );
+    net.run_until(t1 + secs(6));
+    for h in [h1, h2] {
+        let a = since(mld_msgs(&net, link, h), t1);
+        assert_eq!(a.len(), 1);
+        assert!(a[0].records.iter().any(|r| r.1 == g));
+    }
+
+    // MLDv1 (RFC 2710 §4): a host that hears another's Report for the group keeps its
+    // own, so the group is reported once; the solicited-node groups once each.
+    let t2 = net.now();
+    let q = mld::Repr::QueryV1 {
+        max_resp_delay: 5000,
+        mcast_addr: Ipv6Addr::UNSPECIFIED,
+    };
+    net.inject(link, None, query_frame(QUERIER, ALL_NODES, q));
+    net.run_until(t2 + secs(6));
+    let mut for_g = 0;
+    for h in [h1, h2] {
+        let ll = link_local(net.node(h), ETH0).unwrap();
+        let a = since(mld_msgs(&net, link, h), t2);
+        assert!(a.iter().all(|m| m.kind == Message::MLD_REPORT));
+        assert_eq!(
+            a.iter()
+                .filter(|m| m.group == Some(solicited_node(ll)))
+                .count(),
+            1
+        );
+        for_g += a.iter().filter(|m| m.group == Some(g)).count();
+    }
+    assert_eq!(for_g, 1, "one Report for the shared group on the link");
+}
+
+#[test]
+fn rfc3810_6_3_source_specific_query_answered_with_the_asked_sources() {
+    let (mut net, link, ids) = settled(
+        23,
+        1,
+        "rfc3810_6_3_source_specific_query_answered_with_the_asked_sources",
+    );
+    let h = ids[0];
+    let ll = link_local(net.node(h), ETH0).unwrap();
+    let g = ip("ff0e::db8:1");
+    join(&mut net, h, g, 5001);
+    net.run_until(net.now() + secs(5));
+    let (s1, s2) = (ip("2001:db8::51"), ip("2001:db8::52"));
+    let mut sources = s1.octets().to_vec();
+    sources.extend_from_slice(&s2.octets());
+    let t1 = net.now();
+    let q = mld::Repr::QueryV2 {
+        max_resp_code: 1000,
+        mcast_addr: g,
+        flags: 2,
+        qqic: 125,
+        sources: &sources,
+    };
+    net.inject(link, None, query_frame(QUERIER, g, q));
+    net.run_until(t1 + secs(5));
+    let a = since(mld_msgs(&net, link, h), t1);
+    assert_eq!(a.len(), 1);
+    assert_v2_report(&a[0], ll);
+    // EXCLUDE {} passes every source: rule 3 answers IS_IN with all those asked.
+    assert_eq!(
+        a[0].records,
+        vec![(record_type::MODE_IS_INCLUDE, g, vec![s1, s2])]
+    );
+}
+
+#[test]
+fn rfc3810_9_1_querier_robustness_variable_adopted() {
+    let (mut net, link, ids) = settled(24, 1, "rfc3810_9_1_querier_robustness_variable_adopted");
+    let h = ids[0];
+    // A query with QRV 3 (RFC 3810 §5.1.8): the host's [Robustness Variable] becomes 3.
+    let q = mld::Repr::QueryV2 {
+        max_resp_code: 1000,
+        mcast_addr: Ipv6Addr::UNSPECIFIED,
+        flags: 3,
+        qqic: 125,
+        sources: &[],
+    };
+    net.inject(link, None, query_frame(QUERIER, ALL_NODES, q));
+    net.run_until(net.now() + secs(5));
+    assert_eq!(net.node(h).interface(ETH0).unwrap().mld.robustness(), 3);
+    let t1 = net.now();
+    let g = ip("ff05::db8:3");
+    join(&mut net, h, g, 5003);
+    net.run_until(t1 + secs(10));
+    let r = since(mld_msgs(&net, link, h), t1);
+    assert_eq!(
+        r.len(),
+        3,
+        "the state change sent [Robustness Variable] times"
+    );
+    for m in &r {
+        assert_eq!(m.records, vec![(record_type::CHANGE_TO_EXCLUDE, g, vec![])]);
+    }
+    assert!(
+        r[2].time <= t1 + secs(2),
+        "each repeat within 1 s of the last"
+    );
+}
+
+#[test]
+fn rfc3810_6_interface_local_groups_are_never_reported() {
+    let (mut net, link, ids) =
+        settled(25, 1, "rfc3810_6_interface_local_groups_are_never_reported");
+    let h = ids[0];
+    let t1 = net.now();
+    let g = ip("ff01::db8:1");
+    join(&mut net, h, g, 5001);
+    net.run_until(t1 + secs(5));
+    assert!(net.node(h).interface(ETH0).unwrap().mld.is_member(&g));
+    assert!(
+        since(mld_msgs(&net, link, h), t1).is_empty(),
+        "scope 1 never leaves the node, so no report either"
+    );
+}
