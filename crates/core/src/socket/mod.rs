@@ -673,7 +673,10 @@ impl Stack {
                 }
                 score += 4;
             }
+            // Every interface is in all-nodes without asking (RFC 4291 §2.8): its
+            // datagrams reach every socket on the port; other groups, those that joined.
             if meta.dst.is_multicast()
+                && meta.dst != crate::stack::all_nodes()
                 && !s
                     .groups
                     .iter()
