@@ -1193,3 +1193,105 @@ fn rfc4007_5_site_local_addresses_used_only_within_their_site() {
     );
     assert_eq!(st.icmp.in_by_type[128], before.icmp.in_by_type[128] + 1);
 }
+
+#[test]
+fn rfc6724_5_rule_2_source_scope_fits_the_multicast_destination() {
+    let test = "rfc6724_5_rule_2_source_scope_fits_the_multicast_destination";
+    let (mut net, link, ids) = settled(52, 1, test);
+    let h1 = ids[0];
+    with_addrs(&mut net, &[(h1, "2001:db8:1::1")]);
+    let ll = link_local(net.node(h1), ETH0).unwrap();
+    let tx = net.node_mut(h1).udp_open().unwrap();
+    let t = net.now();
+    for g in ["ff02::1", "ff05::db8:1", "ff0e::db8:1"] {
+        send(&mut net, h1, tx, ip(g), 5000, b"m").unwrap();
+    }
+    net.run_for(ms(100));
+    let seen: Vec<(Ipv6Addr, Ipv6Addr)> = udp_seen(&net, link, IpProtocol::UDP, t)
+        .iter()
+        .map(|s| (s.dst, s.src))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            (ip("ff02::1"), ll),
+            (ip("ff05::db8:1"), ip("2001:db8:1::1")),
+            (ip("ff0e::db8:1"), ip("2001:db8:1::1")),
+        ],
+        "link scope from the link-local, wider scopes from the global"
+    );
+}
+
+#[test]
+fn rfc6724_5_rule_5_prefer_an_address_of_the_outgoing_interface() {
+    let test = "rfc6724_5_rule_5_prefer_an_address_of_the_outgoing_interface";
+    let mut s = host(531, mac(1));
+    s.add_interface(Instant::ZERO, IfaceConfig::ethernet("eth1", mac(0x11)));
+    let mut net = Network::new(53);
+    let lan1 = net.add_link("lan1", LinkConfig::ethernet());
+    let lan2 = net.add_link("lan2", LinkConfig::ethernet());
+    record(&mut net, test);
+    let h1 = net.add_node("h1", s);
+    let b = net.add_node("b", host(532, mac(2)));
+    net.attach(lan1, h1, ETH0);
+    net.attach(lan2, h1, ETH1);
+    net.attach(lan2, b, ETH0);
+    net.run_until(Instant::from_secs(5));
+    // eth0's address shares 63 bits with the destination, eth1's only 46: rule 8 alone
+    // would pick eth0's, but the packet leaves by eth1.
+    add_addr(&mut net, h1, ETH0, "2001:db8:3:1::1", 64);
+    add_addr(&mut net, h1, ETH1, "2001:db8:2::1", 64);
+    add_addr(&mut net, b, ETH0, "2001:db8:3::9", 64);
+    net.node_mut(h1)
+        .add_route(Route {
+            prefix: ip("2001:db8:3::"),
+            prefix_len: 64,
+            iface: ETH1,
+            next_hop: None,
+            metric: 256,
+            origin: RouteOrigin::Static,
+            expires: None,
+        })
+        .unwrap();
+    net.run_for(secs(3));
+    let rx = udp_bound(&mut net, b, "::", 8000);
+    let tx = net.node_mut(h1).udp_open().unwrap();
+    let t = net.now();
+    send(&mut net, h1, tx, ip("2001:db8:3::9"), 8000, b"via eth1").unwrap();
+    net.run_for(ms(200));
+    let got = recv_all(&mut net, b, rx);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].src, ip("2001:db8:2::1"));
+    assert!(udp_seen(&net, lan1, IpProtocol::UDP, t).is_empty());
+}
+
+#[test]
+fn rfc4291_2_7_1_udp_to_all_nodes_reaches_every_listening_socket() {
+    let test = "rfc4291_2_7_1_udp_to_all_nodes_reaches_every_listening_socket";
+    let (mut net, link, ids) = settled(54, 3, test);
+    let (h1, h2, h3) = (ids[0], ids[1], ids[2]);
+    let ll1 = link_local(net.node(h1), ETH0).unwrap();
+    // Every node is in ff02::1 (RFC 4291 §2.8) without asking: a socket on the port
+    // hears datagrams to it, as an IPv4 socket hears broadcasts.
+    let rx2 = udp_bound(&mut net, h2, "::", 5353);
+    let rx3 = udp_bound(&mut net, h3, "::", 5353);
+    let tx = net.node_mut(h1).udp_open().unwrap();
+    let t = net.now();
+    send(&mut net, h1, tx, ip("ff02::1"), 5353, b"everyone").unwrap();
+    net.run_for(ms(100));
+    let wire = udp_seen(&net, link, IpProtocol::UDP, t);
+    assert_eq!(wire.len(), 1);
+    assert_eq!((wire[0].hop_limit, wire[0].src), (1, ll1));
+    for (n, rx) in [(h2, rx2), (h3, rx3)] {
+        let got = recv_all(&mut net, n, rx);
+        assert_eq!(got.len(), 1, "{:?}", net.node(n).stats().drops);
+        assert_eq!((got[0].src, got[0].dst), (ll1, ip("ff02::1")));
+        assert_eq!(got[0].payload, b"everyone");
+        assert_eq!(net.node(n).stats().udp.no_ports, 0);
+    }
+    // Multicast to a port nobody listens on draws no ICMP error (RFC 4443 §2.4 (e.3)).
+    send(&mut net, h1, tx, ip("ff02::1"), 5354, b"nobody").unwrap();
+    net.run_for(ms(100));
+    assert_eq!(net.node(h2).stats().udp.no_ports, 1);
+    assert!(icmp(&net, link, Message::DST_UNREACHABLE, None).is_empty());
+}
