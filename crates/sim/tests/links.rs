@@ -266,6 +266,37 @@ fn rfc4291_2_5_3_loopback_answers_and_nothing_reaches_the_wire() {
         "RFC 4291 §2.5.3: never sent outside the node"
     );
 
+    // The node's own addresses on eth0 are reached the same way, off the wire.
+    let now = net.now();
+    net.node_mut(h1)
+        .add_address(now, ETH0, ip("2001:db8:1::1"), 64)
+        .unwrap();
+    net.run_for(secs(2));
+    let ll = link_local(net.node(h1), ETH0).unwrap();
+    let t2 = net.now();
+    let s = net.node_mut(h1);
+    let rx2 = s.udp_open().unwrap();
+    s.bind(rx2, Ipv6Addr::UNSPECIFIED, 8, None).unwrap();
+    s.send_to(t2, tx, ip("2001:db8:1::1"), 8, None, b"global")
+        .unwrap();
+    s.send_to(t2, tx, ll, 8, Some(ETH0), b"link-local").unwrap();
+    net.run_for(ms(100));
+    let s = net.node_mut(h1);
+    let got: Vec<(Ipv6Addr, Ipv6Addr)> = std::iter::from_fn(|| s.recv(rx2).ok())
+        .map(|d| (d.src, d.dst))
+        .collect();
+    assert_eq!(
+        got,
+        vec![(ip("2001:db8:1::1"), ip("2001:db8:1::1")), (ll, ll)],
+        "RFC 6724 rule 1: the destination itself as source"
+    );
+    assert!(
+        from_since(&net, link, h1, t2)
+            .iter()
+            .all(|p| p.proto != IpProtocol::UDP),
+        "none of it on the wire"
+    );
+
     // And from the wire, ::1 is refused.
     net.inject(
         link,
@@ -283,7 +314,11 @@ fn rfc4291_2_5_3_loopback_answers_and_nothing_reaches_the_wire() {
             .drops_for("loopback address from the wire"),
         1
     );
-    assert!(from_since(&net, link, h1, t).is_empty());
+    assert!(
+        from_since(&net, link, h1, t)
+            .iter()
+            .all(|p| p.src != localhost && p.dst != localhost)
+    );
 }
 
 // ----- plug and play ----------------------------------------------------------------------
@@ -697,6 +732,11 @@ fn rfc4293_every_drop_has_a_named_reason() {
         }],
         &[],
     );
+    let mut rh0 = vec![IpProtocol::NO_NEXT_HEADER.0, 2, 0, 1, 0, 0, 0, 0];
+    rh0.extend_from_slice(&ip("2001:db8::1").octets());
+    let runs_past = [IpProtocol::NO_NEXT_HEADER.0, 0, 0x1e, 10, 0, 0, 0, 0];
+    let mut long_udp = udp_datagram(TESTER, ll1, 1, 7000, b"x");
+    long_udp[4..6].copy_from_slice(&100u16.to_be_bytes());
     let mut not_v6 = to_h1(&echo);
     not_v6[12..14].copy_from_slice(&EtherType::IPV4.0.to_be_bytes());
     let cases: Vec<(&str, Vec<u8>)> = vec![
@@ -757,6 +797,24 @@ fn rfc4293_every_drop_has_a_named_reason() {
             )),
         ),
         (
+            "routing header type 0 (RFC 5095)",
+            to_h1(&ipv6_packet(TESTER, ll1, IpProtocol::ROUTING, 64, &rh0)),
+        ),
+        (
+            "option length runs past its header",
+            to_h1(&ipv6_packet(
+                TESTER,
+                ll1,
+                IpProtocol::DSTOPTS,
+                64,
+                &runs_past,
+            )),
+        ),
+        (
+            "UDP header or length invalid",
+            to_h1(&ipv6_packet(TESTER, ll1, IpProtocol::UDP, 64, &long_udp)),
+        ),
+        (
             "UDP checksum bad",
             to_h1(&ipv6_packet(TESTER, ll1, IpProtocol::UDP, 64, &bad_ck)),
         ),
@@ -771,6 +829,26 @@ fn rfc4293_every_drop_has_a_named_reason() {
             )),
         ),
     ];
+    // The tester introduces itself (an NS with its link-layer address), so that the ICMP
+    // errors some cases draw leave at once instead of queueing for address resolution.
+    let sllao = nd_options(&[sixstack_wire::ndiscopt::Repr::SourceLinkLayerAddr(
+        &TESTER_MAC.0,
+    )]);
+    let hello = nd_packet(
+        TESTER,
+        solicited_node(ll1),
+        255,
+        ndisc::Repr::NeighborSolicit {
+            target_addr: ll1,
+            options: &sllao,
+        },
+    );
+    net.inject(
+        link,
+        None,
+        ethernet(TESTER_MAC, mcast_mac(&solicited_node(ll1)), &hello),
+    );
+    net.run_for(ms(10));
     for (reason, frame) in cases {
         let before = net.node(h1).stats().drops.clone();
         net.inject(link, None, frame);
