@@ -212,7 +212,18 @@ impl Stack {
     /// Removes an interface and everything learned through it.
     pub fn remove_interface(&mut self, now: Instant, id: IfaceId) -> Result<(), Error> {
         self.set_link(now, id, false);
-        self.ifaces.remove(&id).ok_or(Error::NoSuchInterface)?;
+        let iface = self.ifaces.remove(&id).ok_or(Error::NoSuchInterface)?;
+        // Its addresses go with it: say so, or the event stream leaves them tentative.
+        for e in iface.addrs.iter() {
+            self.event(
+                Some(id),
+                EventKind::Address {
+                    addr: e.addr,
+                    from: Some(e.state),
+                    to: None,
+                },
+            );
+        }
         self.routes.remove_iface(id);
         self.redirects.retain(|_, (i, _, _)| *i != id);
         self.sockets.forget_iface(id);
