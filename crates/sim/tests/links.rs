@@ -472,6 +472,7 @@ fn rfc4861_5_2_removed_interface_leaves_no_route_behind() {
     net.run_for(ms(100));
     assert!(net.node_mut(h3).recv(rx).is_ok());
     net.node_mut(h1).take_events();
+    let ll_eth1 = link_local(net.node(h1), ETH1).unwrap();
 
     let t = net.now();
     net.node_mut(h1).remove_interface(t, ETH1).unwrap();
@@ -495,6 +496,13 @@ fn rfc4861_5_2_removed_interface_leaves_no_route_behind() {
         ev.iter()
             .any(|e| e.kind == EventKind::InterfaceRemoved && e.iface == Some(ETH1))
     );
+    // Each of its addresses is reported gone, last state first.
+    for a in [ll_eth1, ip("2001:db8:2::1")] {
+        let last = address_events(&ev, a)
+            .pop()
+            .expect("an event for the address");
+        assert_eq!((last.1, last.2), (None, t), "{a} removed");
+    }
     // Its address is no longer ours: a packet for it arriving on eth0 is not for us.
     let before = net.node(h1).stats().drops_for("not for this node");
     net.inject(
