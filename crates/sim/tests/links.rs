@@ -210,6 +210,60 @@ fn rfc2467_3_ping_across_fddi_in_llc_snap_frames() {
         "unfragmented, unicast between the two stations"
     );
     assert_eq!(net.node(f1).stats().ip.out_frag_reqds, 0);
+
+    // RFC 2467 §5: link-layer address options are one unit of 8 octets holding the 48-bit
+    // address in canonical order.
+    let mut lla = Vec::new();
+    for c in &frames {
+        let f = parse_fddi(&c.frame);
+        let p = ipv6::Packet::new_checked(&f.packet[..]).unwrap();
+        if p.next_header() != IpProtocol::ICMPV6 {
+            continue;
+        }
+        let Ok(m) = icmpv6::Packet::new_checked(p.payload()) else {
+            continue;
+        };
+        let options = match icmpv6::Repr::parse(&m) {
+            Ok(icmpv6::Repr::Ndisc(
+                ndisc::Repr::NeighborSolicit { options, .. }
+                | ndisc::Repr::NeighborAdvert { options, .. }
+                | ndisc::Repr::RouterSolicit { options },
+            )) => options,
+            _ => continue,
+        };
+        for o in sixstack_wire::ndiscopt::Iter::new(options) {
+            let o = o.expect("valid option");
+            assert_eq!(o.total_len(), 8, "one unit");
+            match sixstack_wire::ndiscopt::Repr::parse(&o).unwrap() {
+                sixstack_wire::ndiscopt::Repr::SourceLinkLayerAddr(a)
+                | sixstack_wire::ndiscopt::Repr::TargetLinkLayerAddr(a) => {
+                    lla.push((f.src, a[..6].to_vec()))
+                }
+                _ => {}
+            }
+        }
+    }
+    assert!(lla.iter().any(|(src, _)| *src == mac(1)));
+    assert!(lla.iter().any(|(src, _)| *src == mac(2)));
+    for (src, a) in &lla {
+        assert_eq!(&a[..], &src.0[..], "the sender's own address, canonical");
+    }
+
+    // Bigger than the FDDI MTU: fragments of at most 4352 bytes.
+    let big: Vec<u8> = vec![0xa5; 4400];
+    let t2 = net.now();
+    ping(&mut net, f1, h, ll2, Some(ETH0), &big).unwrap();
+    net.run_for(secs(1));
+    assert_eq!(replies(&mut net, f1, h), vec![(ll2, big)]);
+    let sizes: Vec<usize> = net
+        .captured(ring)
+        .iter()
+        .filter(|c| c.time >= t2 && c.from == Some(f1))
+        .map(|c| parse_fddi(&c.frame).packet.len())
+        .collect();
+    assert_eq!(sizes.len(), 2, "{sizes:?}");
+    assert!(sizes.iter().all(|&n| n <= 4352), "{sizes:?}");
+    assert_eq!(sizes.iter().sum::<usize>(), 40 + 8 + 4400 + 40 + 2 * 8);
 }
 
 // ----- loopback ---------------------------------------------------------------------------
