@@ -356,14 +356,22 @@ impl Stack {
         if (meta.src.is_site_local_unicast() || meta.dst.is_site_local_unicast())
             && in_site != out_site
         {
-            // RFC 4007 §9: site-local packets stay in their site.
+            // RFC 4007 §9: site-local packets stay in their site. The destination's zone
+            // comes first: a site-local destination has no route outside the arrival
+            // site (code 0); only a site-local source with a destination beyond its
+            // site is "beyond scope of source address" (code 2).
+            let code = if meta.dst.is_site_local_unicast() {
+                0
+            } else {
+                2
+            };
             drop(self, "site-local packet would cross a site border");
             return self.icmp_error_for(
                 now,
                 Some(meta.iface),
                 pkt,
                 false,
-                IcmpError::DstUnreachable(2),
+                IcmpError::DstUnreachable(code),
             );
         }
         let mut copy = pkt.to_vec();
