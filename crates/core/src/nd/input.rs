@@ -328,7 +328,9 @@ impl Stack {
             return;
         };
         let state = i.addrs.get(&target).map(|e| e.state);
-        let is_router = i.advertiser.is_some();
+        // RFC 4861 §7.2.4: R is set by a router, whether or not it advertises (§6.2.2:
+        // AdvSendAdvertisements is off by default on a router).
+        let is_router = self.cfg.forwarding || i.advertiser.is_some();
         let mut slaac_out = Vec::new();
         let mut nd_out = Vec::new();
         match state {
