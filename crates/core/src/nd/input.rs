@@ -686,6 +686,12 @@ impl Stack {
         if meta.dst.is_multicast() || meta.src.is_link_local_unicast() {
             return;
         }
+        // RFC 4861 §8.2: the target is the destination itself or the better router named
+        // by its link-local address (hosts discard any other, §8.1). A router known only
+        // by a global address cannot be named.
+        if next_hop != meta.dst && !next_hop.is_link_local_unicast() {
+            return;
+        }
         // The source must be a neighbor: on-link by one of our connected prefixes.
         let on_link = self
             .routes
