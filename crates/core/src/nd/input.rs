@@ -335,7 +335,9 @@ impl Stack {
             return;
         };
         let state = i.addrs.get(&target).map(|e| e.state);
-        let is_router = i.advertiser.is_some();
+        // RFC 4861 §7.2.4: R is set by a router, whether or not it advertises (§6.2.2:
+        // AdvSendAdvertisements is off by default on a router).
+        let is_router = self.cfg.forwarding || i.advertiser.is_some();
         let mut slaac_out = Vec::new();
         let mut nd_out = Vec::new();
         match state {
@@ -684,6 +686,12 @@ impl Stack {
         next_hop: Ipv6Addr,
     ) {
         if meta.dst.is_multicast() || meta.src.is_link_local_unicast() {
+            return;
+        }
+        // RFC 4861 §8.2: the target is the destination itself or the better router named
+        // by its link-local address (hosts discard any other, §8.1). A router known only
+        // by a global address cannot be named.
+        if next_hop != meta.dst && !next_hop.is_link_local_unicast() {
             return;
         }
         // The source must be a neighbor: on-link by one of our connected prefixes.
