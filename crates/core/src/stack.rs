@@ -496,7 +496,12 @@ impl Stack {
         iface.rdnss.retain(|(_, t)| *t > now);
         iface.dnssl.retain(|(_, t)| *t > now);
         let send_rs = iface.send_rs && iface.solicitor.poll(now, rng);
-        let advert = iface.advertiser.as_mut().and_then(|a| a.poll(now, rng));
+        // RFC 4861 §4.2: an RA comes from the link-local address. One due before that
+        // address passed DAD waits for it, rather than being counted as sent and lost.
+        let advert = match iface.advertiser.as_mut() {
+            Some(a) if iface.addrs.link_local().is_some() => a.poll(now, rng),
+            _ => None,
+        };
         let mut querier_out = Vec::new();
         if let Some(q) = iface.querier.as_mut() {
             q.poll(now, &mut querier_out);
@@ -533,7 +538,9 @@ impl Stack {
             if i.send_rs {
                 take(i.solicitor.poll_at());
             }
-            take(i.advertiser.as_ref().and_then(|a| a.poll_at()));
+            if i.addrs.link_local().is_some() {
+                take(i.advertiser.as_ref().and_then(|a| a.poll_at()));
+            }
             take(i.querier.as_ref().and_then(|q| q.poll_at()));
             take(i.rdnss.iter().map(|(_, t)| *t).min());
             take(i.dnssl.iter().map(|(_, t)| *t).min());
