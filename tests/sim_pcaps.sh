@@ -33,8 +33,14 @@ for f in "${files[@]}"; do
   n=$(tshark -r "$f" "${opts[@]}" -T fields -e frame.number 2>/dev/null | wc -l)
   frames=$((frames + n))
   injected="${f%.pcap}.injected"
+  # UDP payloads are the tests' own bytes: shown as data, not guessed at by port (a
+  # payload "abc" to port 53 would otherwise be a malformed DNS message).
+  decode=()
+  while read -r port; do
+    [ -n "$port" ] && decode+=(-d "udp.port==$port,data")
+  done < <(tshark -r "$f" -T fields -e udp.srcport -e udp.dstport 2>/dev/null | tr '\t,' '\n\n' | sort -u)
   # tshark must itself succeed: a filter it cannot parse would otherwise pass everything.
-  if ! tshark -r "$f" "${opts[@]}" -Y "$filter" -T fields -e frame.number -e _ws.col.Info >"$out/flagged.txt" 2>"$out/tshark.err"; then
+  if ! tshark -r "$f" "${opts[@]}" "${decode[@]}" -Y "$filter" -T fields -e frame.number -e _ws.col.Info >"$out/flagged.txt" 2>"$out/tshark.err"; then
     cat "$out/tshark.err"
     echo "tshark failed on $f"
     exit 1

@@ -417,10 +417,13 @@ impl Stack {
                 return;
             }
             Some(_) => {
-                self.event(
-                    Some(meta.iface),
-                    EventKind::AddressConflict { addr: target },
-                );
+                // Our own advertisement reflected back is no conflict.
+                if tll.is_none() || tll != i.link.lladdr() {
+                    self.event(
+                        Some(meta.iface),
+                        EventKind::AddressConflict { addr: target },
+                    );
+                }
                 return;
             }
             None => {}
@@ -712,9 +715,10 @@ impl Stack {
             .and_then(|i| i.neighbors.lookup(&target))
             .and_then(|n| n.lladdr)
             .map(LinkAddr::to_bytes);
-        // Quote as much as fits in the minimum MTU (§4.5), in whole 8-byte units.
-        let room = (MIN_MTU as usize - 40 - 40 - 8 - 8 - 16) & !7;
-        let quote = &pkt[..pkt.len().min(room)];
+        // Quote as much as fits in the minimum MTU (§4.5), cut to whole 8-byte units rather
+        // than padded (as Linux does), so the option holds nothing but the packet.
+        let room = MIN_MTU as usize - 40 - 40 - 8 - 8 - 16;
+        let quote = &pkt[..pkt.len().min(room) & !7];
         let mut opts: Vec<ndiscopt::Repr<'_>> = Vec::new();
         if let Some(t) = tll.as_deref() {
             opts.push(ndiscopt::Repr::TargetLinkLayerAddr(t));
