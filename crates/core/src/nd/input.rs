@@ -712,7 +712,7 @@ impl Stack {
             .map(LinkAddr::to_bytes);
         // Quote as much as fits in the minimum MTU (§4.5), in whole 8-byte units.
         let room = (MIN_MTU as usize - 40 - 40 - 8 - 8 - 16) & !7;
-        let quote = &pkt[..pkt.len().min(room)];
+        let quote = &pkt[..pkt.len().min(room) & !7];
         let mut opts: Vec<ndiscopt::Repr<'_>> = Vec::new();
         if let Some(t) = tll.as_deref() {
             opts.push(ndiscopt::Repr::TargetLinkLayerAddr(t));
