@@ -298,9 +298,17 @@ fn rfc8200_4_1_hop_by_hop_not_first_parameter_problem_code_1() {
         5,
     );
     let mark = l.mark();
+    // A Destination Options header long enough that the error's quote (1232 bytes) ends
+    // inside it: the pointer lands in what is quoted all the same, and the quote holds
+    // no misplaced header for a dissector to reject in h's own message.
+    let filler = Ipv6Option::Unknown {
+        option_type: OptionType(OPT_SKIP),
+        data: &[0; 250],
+    };
     let hbh = options_header(IpProtocol::NO_NEXT_HEADER, &[], &[]);
-    let dst = options_header(IpProtocol::HOPOPTS, &[], &hbh);
+    let dst = options_header(IpProtocol::HOPOPTS, &[filler; 5], &hbh);
     let pkt = ipv6_packet(l.t_ip, l.h_ip, IpProtocol::DSTOPTS, 64, &dst);
+    assert!(pkt.len() > 40 + 1240 && pkt.len() <= 1500);
     l.inject(&pkt);
     l.run();
     let errs = l.errors_from_h(mark);
@@ -309,7 +317,10 @@ fn rfc8200_4_1_hop_by_hop_not_first_parameter_problem_code_1() {
     // which names Hop-by-Hop where it may not be.
     assert_eq!((code, pointer), (1, 40));
     assert_eq!(pkt[40], IpProtocol::HOPOPTS.0);
-    assert_eq!(invoking, &pkt[..]);
+    assert_eq!(invoking, &pkt[..1232]);
+    let s = l.h_stats();
+    assert_eq!(s.drops_for("Hop-by-Hop header not first"), 1);
+    assert_eq!(s.ip.in_hdr_errors, 1);
 }
 
 /// Sends `t`'s packet with a Destination Options header holding option type `opt` to
@@ -863,7 +874,7 @@ fn h_sends(l: &mut Lan, sock: SocketHandle, len: usize) -> Vec<Seen> {
     l.run();
     l.sent_by_h(mark)
         .into_iter()
-        .filter(|s| s.dst == t_ip && s.proto == IpProtocol::UDP || s.is_fragment())
+        .filter(|s| s.dst == t_ip && (s.proto == IpProtocol::UDP || s.is_fragment()))
         .collect()
 }
 
