@@ -1117,6 +1117,36 @@ fn rfc4443_2_4_e_no_error_to_a_multicast_destination() {
 }
 
 #[test]
+fn rfc4443_2_4_e_3_link_multicast_frame_gets_only_option_10_parameter_problem() {
+    let mut l = Lan::new(
+        "rfc4443_2_4_e_3_link_multicast_frame_gets_only_option_10_parameter_problem",
+        32,
+    );
+    let all_nodes = ip("ff02::1");
+    // Unicast to h, but in a link-layer multicast frame: (e.3) allows only Packet Too Big
+    // and a Parameter Problem for an option whose action bits are 10.
+    let mut answered = Vec::new();
+    for opt in [OPT_ICMP, OPT_ICMP_UNLESS_MCAST] {
+        let body = options_header(IpProtocol::NO_NEXT_HEADER, &[option(opt)], &[]);
+        let pkt = ipv6_packet(l.t_ip, l.h_ip, IpProtocol::DSTOPTS, 64, &body);
+        let mark = l.mark();
+        l.inject_mcast(&pkt, all_nodes);
+        l.run();
+        let errs = l.errors_from_h(mark);
+        if !errs.is_empty() {
+            let (code, pointer, _) = param_problem(&l, &errs);
+            assert_eq!((code, pointer), (2, 42));
+        }
+        answered.push((opt, errs.len()));
+    }
+    assert_eq!(answered, [(OPT_ICMP, 1), (OPT_ICMP_UNLESS_MCAST, 0)]);
+    assert_eq!(
+        l.h_stats().drops_for("no ICMP error: packet was multicast"),
+        1
+    );
+}
+
+#[test]
 fn rfc4443_2_4_e_no_error_to_an_unspecified_or_multicast_source() {
     let mut l = Lan::new(
         "rfc4443_2_4_e_no_error_to_an_unspecified_or_multicast_source",
