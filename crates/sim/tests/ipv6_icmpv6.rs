@@ -844,6 +844,31 @@ fn rfc8200_4_5_fragment_not_multiple_of_8_param_problem_pointer_4() {
     assert!(l.errors_from_h(mark).is_empty());
 }
 
+#[test]
+fn rfc8200_4_5_fragment_beyond_65535_param_problem_at_fragment_offset() {
+    let mut l = Lan::new(
+        "rfc8200_4_5_fragment_beyond_65535_param_problem_at_fragment_offset",
+        33,
+    );
+    let mark = l.mark();
+    // Offset 65528 and 16 bytes of data: the reassembled payload would be 65552 bytes.
+    let pkt = ipv6_packet(
+        l.t_ip,
+        l.h_ip,
+        IpProtocol::FRAGMENT,
+        64,
+        &fragment_header(IpProtocol::UDP, 65528, false, 101, &[0; 16]),
+    );
+    l.inject(&pkt);
+    l.run();
+    let errs = l.errors_from_h(mark);
+    let (code, pointer, invoking) = param_problem(&l, &errs);
+    // Code 0 at the Fragment Offset field: byte 2 of the Fragment header at 40.
+    assert_eq!((code, pointer), (0, 42));
+    assert_eq!(invoking, &pkt[..]);
+    assert_eq!(l.h_stats().ip.reasm_fails, 1);
+}
+
 // ----- RFC 8201: path MTU discovery ---------------------------------------------------
 
 /// What a router on the path would send back about `invoking`: Packet Too Big from
