@@ -238,13 +238,15 @@ impl Stack {
         let mut router_out = Vec::new();
         let mut querier_out = Vec::new();
         let rng = &mut self.rng;
+        let router = self.cfg.forwarding;
         if up {
             iface.enabled = true;
             // RFC 4861 §6.3.2: a new random ReachableTime on each (re)start.
             iface.reachable_time = rng.scale(iface.base_reachable_time, 0.5, 1.5);
             if iface.link.is_multicast_capable() {
                 iface.mld.link_up(now, rng, &mut mld_out);
-                if iface.advertiser.is_some() {
+                // RFC 4291 §2.8: every router interface listens to all-routers.
+                if router || iface.advertiser.is_some() {
                     let _ = iface.mld.join(now, rng, all_routers(), &mut mld_out);
                 }
             }

@@ -21,7 +21,7 @@ use sixstack_wire::ndisc;
 use sixstack_wire::ndiscopt;
 use sixstack_wire::proto::IpProtocol;
 
-const PORT: u16 = 5001;
+const PORT: u16 = 7777;
 
 /// How to build the internetwork.
 struct Plan {
@@ -523,7 +523,15 @@ fn rfc4861_8_2_redirect_sent_and_followed() {
         })
         .collect();
     assert_eq!(quoted.len(), 1, "a Redirected Header option");
-    assert_eq!(&quoted[0][24..40], &d_ip.octets(), "quoting the packet");
+    // The packet as h1 sent it, in whole 8-octet units: the option holds nothing else.
+    let sent: Vec<Seen> = n
+        .seen_since(n.lan1, m1, n.h1)
+        .into_iter()
+        .filter(|s| s.proto == IpProtocol::UDP)
+        .collect();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].packet.len(), 69);
+    assert_eq!(quoted[0], sent[0].packet[..64]);
     let events = n.net.node_mut(n.h1).take_events();
     assert!(
         events.iter().any(|e| e.kind
@@ -716,4 +724,47 @@ fn rfc4861_8_2_no_redirect_naming_a_router_by_a_global_address() {
             .drops_for("Redirect target neither link-local nor the destination"),
         0
     );
+}
+
+#[test]
+fn rfc4443_3_1_address_unreachable_code_3_when_resolution_fails() {
+    let mut n = Net::new(
+        "rfc4443_3_1_address_unreachable_code_3_when_resolution_fails",
+        Plan::new(110),
+    );
+    let tx = n.net.node_mut(n.h1).udp_open().unwrap();
+    let absent = ip("2001:db8:2::99");
+    let (m1, m2) = (n.mark(n.lan1), n.mark(n.lan2));
+    let sent_at = n.net.now();
+    let now = n.net.now();
+    n.net
+        .node_mut(n.h1)
+        .send_to(now, tx, absent, PORT, None, b"anyone there?")
+        .unwrap();
+    n.net.run_for(Duration::from_secs(5));
+    // RFC 4861 §7.2.2: MAX_MULTICAST_SOLICIT (3) solicitations, RetransTimer (1 s) apart.
+    let ns: Vec<Seen> = n
+        .seen_since(n.lan2, m2, n.r)
+        .into_iter()
+        .filter(|s| s.is_icmp(Message::NEIGHBOR_SOLICIT))
+        .collect();
+    assert_eq!(ns.len(), 3);
+    assert!(n.forwarded(m2).is_empty());
+    let errs = n.router_errors(m1);
+    assert_eq!(du_codes(&errs), [3], "address unreachable");
+    assert_eq!((errs[0].src, errs[0].dst), (n.r1_ip, n.h1_ip));
+    let after = errs[0].time - sent_at;
+    assert!(
+        after >= Duration::from_secs(3) && after < Duration::from_millis(3010),
+        "{after:?}"
+    );
+    match errs[0].icmp() {
+        Some(icmpv6::Repr::DstUnreachable { invoking, .. }) => {
+            assert_eq!(&invoking[8..24], &n.h1_ip.octets());
+            assert_eq!(&invoking[24..40], &absent.octets());
+        }
+        other => panic!("{other:?}"),
+    }
+    let notice = n.net.node_mut(n.h1).take_error(tx).expect("notice");
+    assert_eq!((notice.msg_type, notice.code, notice.dst), (1, 3, absent));
 }
