@@ -473,6 +473,7 @@ fn rfc7527_4_looped_back_probe_is_not_a_duplicate() {
 #[test]
 fn rfc4862_5_5_3_slaac_from_pio_with_rfc7217_stable_identifier() {
     let test = "rfc4862_5_5_3_slaac_from_pio_with_rfc7217_stable_identifier";
+    // Each run keeps its own pcaps: <test>/run-<seed>-<first secret byte>.
     let form = |seed: u64, secret: [u8; 32]| {
         let mut net = Network::new(seed);
         let link = net.add_link("lan", LinkConfig::ethernet());
@@ -481,7 +482,7 @@ fn rfc4862_5_5_3_slaac_from_pio_with_rfc7217_stable_identifier() {
             host_with(seed, mac(1), |c| c.slaac.stable_secret = secret),
         );
         net.attach(link, h, ETH0);
-        record(&mut net, test);
+        record(&mut net, &format!("{test}/run-{seed}-{:02x}", secret[0]));
         net.run_until(Instant::from_secs(3));
         advertise(
             &mut net,
