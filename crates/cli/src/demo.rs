@@ -124,7 +124,7 @@ impl Demo {
     }
 
     /// Runs to `t` and prints what happened meanwhile, in time order.
-    fn run_until(&mut self, t: Instant, out: &mut impl Write) -> io::Result<()> {
+    fn run_until(&mut self, t: Instant, out: &mut Printer<impl Write>) -> io::Result<()> {
         self.net.run_until(t);
         let mut lines = Vec::new();
         for id in self.nodes() {
@@ -170,7 +170,7 @@ impl Demo {
         }
         lines.sort_by_key(|l| l.time);
         for l in lines {
-            writeln!(out, "  {:>10}  {:<9} {}", l.time.to_string(), l.who, l.text)?;
+            out.event(&l)?;
         }
         Ok(())
     }
@@ -197,9 +197,62 @@ fn interesting(k: &EventKind) -> bool {
     }
 }
 
-fn heading(out: &mut impl Write, t: u64, text: &str) -> io::Result<()> {
-    writeln!(out)?;
-    writeln!(out, "== t={t}s  {text}")
+/// Where the timeline goes: text for people, or one JSON object per line (`--json`).
+pub struct Printer<W: Write> {
+    w: W,
+    json: bool,
+}
+
+impl<W: Write> Printer<W> {
+    pub fn new(w: W, json: bool) -> Self {
+        Self { w, json }
+    }
+
+    pub fn into_inner(self) -> W {
+        self.w
+    }
+
+    fn json(&mut self, v: serde_json::Value) -> io::Result<()> {
+        writeln!(self.w, "{v}")
+    }
+
+    fn heading(&mut self, t: u64, text: &str) -> io::Result<()> {
+        if self.json {
+            return self.json(serde_json::json!({"type": "section", "t": t, "text": text}));
+        }
+        writeln!(self.w)?;
+        writeln!(self.w, "== t={t}s  {text}")
+    }
+
+    fn event(&mut self, l: &Line) -> io::Result<()> {
+        if self.json {
+            return self.json(serde_json::json!({
+                "type": "event", "time": l.time.to_string(), "who": l.who.trim(), "text": l.text,
+            }));
+        }
+        writeln!(
+            self.w,
+            "  {:>10}  {:<9} {}",
+            l.time.to_string(),
+            l.who,
+            l.text
+        )
+    }
+
+    /// A result of the scenario ("ping6: 56 bytes from ...").
+    fn note(&mut self, text: &str) -> io::Result<()> {
+        if self.json {
+            return self.json(serde_json::json!({"type": "result", "text": text}));
+        }
+        writeln!(self.w, "  {text}")
+    }
+
+    fn intro(&mut self, text: &str) -> io::Result<()> {
+        if self.json {
+            return self.json(serde_json::json!({"type": "intro", "text": text}));
+        }
+        writeln!(self.w, "{text}")
+    }
 }
 
 fn echo_request(ident: u16, seq: u16, len: usize) -> Vec<u8> {
@@ -216,7 +269,7 @@ fn echo_request(ident: u16, seq: u16, len: usize) -> Vec<u8> {
 }
 
 /// The first General Query the router sent on lan2 after h3 joined, and h3's answer.
-fn mld_answer(d: &Demo, out: &mut impl Write) -> io::Result<()> {
+fn mld_answer(d: &Demo, out: &mut Printer<impl Write>) -> io::Result<()> {
     let mld_type = |c: &&sixstack_sim::Captured| c.frame.get(14 + 40 + 8).copied();
     let cap = d.net.captured(d.lan2);
     let query = cap.iter().find(|c| {
@@ -225,7 +278,7 @@ fn mld_answer(d: &Demo, out: &mut impl Write) -> io::Result<()> {
             && mld_type(c) == Some(icmpv6::Message::MLD_QUERY.0)
     });
     let Some(q) = query else {
-        return writeln!(out, "  no General Query from the router");
+        return out.note("no General Query from the router");
     };
     let answer = cap.iter().find(|c| {
         c.time > q.time
@@ -233,19 +286,18 @@ fn mld_answer(d: &Demo, out: &mut impl Write) -> io::Result<()> {
             && mld_type(c) == Some(icmpv6::Message::MLDV2_REPORT.0)
     });
     match answer {
-        Some(a) => writeln!(
-            out,
-            "  General Query at {}: h3 answered {:.3} s later (Maximum Response Delay 10 s)",
+        Some(a) => out.note(&format!(
+            "General Query at {}: h3 answered {:.3} s later (Maximum Response Delay 10 s)",
             q.time,
             (a.time - q.time).as_secs_f64()
-        ),
-        None => writeln!(out, "  General Query at {}: no report from h3", q.time),
+        )),
+        None => out.note(&format!("General Query at {}: no report from h3", q.time)),
     }
 }
 
 fn ping(
     d: &mut Demo,
-    out: &mut impl Write,
+    out: &mut Printer<impl Write>,
     sock: SocketHandle,
     dst: Ipv6Addr,
     seq: u16,
@@ -257,54 +309,46 @@ fn ping(
     let msg = echo_request(0x5eed, seq, len);
     let sent = d.net.node_mut(d.h1).raw_send_to(now, sock, dst, None, &msg);
     if let Err(e) = sent {
-        writeln!(out, "  ping6 {dst}: {e}")?;
+        out.note(&format!("ping6 {dst}: {e}"))?;
         return Ok(());
     }
     d.run_until(now + Duration::from_secs(1), out)?;
     match d.net.node_mut(d.h1).raw_recv(sock) {
         Ok(p) => {
             let rtt = p.time - now;
-            writeln!(
-                out,
-                "  ping6: {} bytes from {}: icmp_seq={} hlim={} time={:.3} ms",
+            out.note(&format!(
+                "ping6: {} bytes from {}: icmp_seq={} hlim={} time={:.3} ms",
                 p.upper().len().saturating_sub(8),
                 p.src,
                 seq,
                 p.hop_limit,
                 rtt.as_secs_f64() * 1000.0
-            )?;
+            ))?;
         }
-        Err(_) => writeln!(out, "  ping6: no reply from {dst}")?,
+        Err(_) => out.note(&format!("ping6: no reply from {dst}"))?,
     }
     Ok(())
 }
 
-pub fn run(opts: &DemoOptions, out: &mut impl Write) -> io::Result<()> {
+pub fn run(opts: &DemoOptions, out: &mut Printer<impl Write>) -> io::Result<()> {
     let mut d = Demo::new(opts.seed, opts.packets);
     if let Some(dir) = &opts.pcap {
         std::fs::create_dir_all(dir)?;
         d.net.set_pcap_dir(dir)?;
     }
-    writeln!(
-        out,
+    out.intro(&format!(
         "sixstack demo (seed {}): router r between lan1 (h1, later h2) and lan2 (h3).",
         opts.seed
-    )?;
-    writeln!(
-        out,
-        "Every node is a sixstack core in the simulator; time is virtual."
-    )?;
+    ))?;
+    out.intro("Every node is a sixstack core in the simulator; time is virtual.")?;
 
-    heading(
-        out,
+    out.heading(
         0,
         "links up: link-local addresses and DAD, router discovery, SLAAC",
     )?;
     d.run_until(Instant::from_secs(5), out)?;
 
-    heading(
-        out,
-        5,
+    out.heading(5,
         "h2 joins lan1: a clone of h1's disk image (same RFC 7217 secret), so its addresses collide",
     )?;
     let h2 = d.net.add_node(
@@ -316,18 +360,17 @@ pub fn run(opts: &DemoOptions, out: &mut impl Write) -> io::Result<()> {
     d.run_until(Instant::from_secs(10), out)?;
 
     let Some(h3_addr) = d.global_of(d.h3) else {
-        writeln!(out, "  h3 has no global address: SLAAC did not complete")?;
+        out.note("h3 has no global address: SLAAC did not complete")?;
         return Ok(());
     };
-    heading(
-        out,
+    out.heading(
         10,
         &format!("h1 pings h3 ({h3_addr}) across the router: address resolution on both links"),
     )?;
     let sock = match d.net.node_mut(d.h1).raw_open(IpProtocol::ICMPV6) {
         Ok(s) => s,
         Err(e) => {
-            writeln!(out, "  raw socket: {e}")?;
+            out.note(&format!("raw socket: {e}"))?;
             return Ok(());
         }
     };
@@ -337,16 +380,13 @@ pub fn run(opts: &DemoOptions, out: &mut impl Write) -> io::Result<()> {
         .set_icmp_filter(sock, &[icmpv6::Message::ECHO_REPLY.0]);
     ping(&mut d, out, sock, h3_addr, 1, 56, 10)?;
 
-    heading(
-        out,
+    out.heading(
         12,
         "a 4000-byte ping: h1 fragments it for the 1500-byte link, h3 reassembles",
     )?;
     ping(&mut d, out, sock, h3_addr, 2, 4000, 12)?;
 
-    heading(
-        out,
-        14,
+    out.heading(14,
         "h3 joins ff05::db8:1 and reports it; the router, MLD querier (every 20 s here), asks again",
     )?;
     let now = Instant::from_secs(14);
@@ -362,8 +402,7 @@ pub fn run(opts: &DemoOptions, out: &mut impl Write) -> io::Result<()> {
     d.run_until(Instant::from_secs(37), out)?;
     mld_answer(&d, out)?;
 
-    heading(
-        out,
+    out.heading(
         37,
         "UDP-Lite (RFC 3828): h1 sends with checksum coverage 8 (header only), h3 answers",
     )?;
@@ -382,14 +421,13 @@ pub fn run(opts: &DemoOptions, out: &mut impl Write) -> io::Result<()> {
         d.run_until(now + Duration::from_millis(500), out)?;
         let h3n = d.net.node_mut(d.h3);
         if let Ok(dg) = h3n.recv(s3) {
-            writeln!(
-                out,
-                "  h3 got {:?} from [{}]:{} (coverage {} bytes)",
+            out.note(&format!(
+                "h3 got {:?} from [{}]:{} (coverage {} bytes)",
                 String::from_utf8_lossy(&dg.payload),
                 dg.src,
                 dg.src_port,
                 dg.coverage
-            )?;
+            ))?;
             let _ = h3n.send_to(
                 now + Duration::from_millis(500),
                 s3,
@@ -401,32 +439,30 @@ pub fn run(opts: &DemoOptions, out: &mut impl Write) -> io::Result<()> {
         }
         d.run_until(now + Duration::from_secs(1), out)?;
         if let Ok(dg) = d.net.node_mut(d.h1).recv(s1) {
-            writeln!(
-                out,
-                "  h1 got {:?} from [{}]:{}",
+            out.note(&format!(
+                "h1 got {:?} from [{}]:{}",
                 String::from_utf8_lossy(&dg.payload),
                 dg.src,
                 dg.src_port
-            )?;
+            ))?;
         }
     }
 
-    heading(out, 38, "counters (RFC 4293 names)")?;
+    out.heading(38, "counters (RFC 4293 names)")?;
     counters(&d, out)?;
     if let Some(dir) = &opts.pcap {
         d.net.flush_pcaps()?;
-        writeln!(out)?;
-        writeln!(
-            out,
+        out.intro("")?;
+        out.intro(&format!(
             "pcaps: {}/lan1.pcap, {}/lan2.pcap (open them in Wireshark)",
             dir.display(),
             dir.display()
-        )?;
+        ))?;
     }
     Ok(())
 }
 
-fn counters(d: &Demo, out: &mut impl Write) -> io::Result<()> {
+fn counters(d: &Demo, out: &mut Printer<impl Write>) -> io::Result<()> {
     let cols = [
         "InReceives",
         "InDelivers",
@@ -434,39 +470,67 @@ fn counters(d: &Demo, out: &mut impl Write) -> io::Result<()> {
         "OutTransmits",
         "OutFragCreates",
         "ReasmOKs",
-        "ICMP in",
-        "ICMP out",
+        "IcmpInMsgs",
+        "IcmpOutMsgs",
         "drops",
     ];
-    write!(out, "  {:<4}", "node")?;
-    for c in cols {
-        write!(out, " {c:>14}")?;
-    }
-    writeln!(out)?;
-    for id in d.nodes() {
-        let s = d.net.node(id).stats();
-        let v = [
-            s.ip.in_receives,
-            s.ip.in_delivers,
-            s.ip.out_requests,
-            s.ip.out_transmits,
-            s.ip.out_frag_creates,
-            s.ip.reasm_oks,
-            s.icmp.in_msgs,
-            s.icmp.out_msgs,
-            s.total_drops(),
-        ];
-        write!(out, "  {:<4}", d.net.node_name(id))?;
-        for x in v {
-            write!(out, " {x:>14}")?;
+    let rows: Vec<(String, [u64; 9])> = d
+        .nodes()
+        .into_iter()
+        .map(|id| {
+            let s = d.net.node(id).stats();
+            let v = [
+                s.ip.in_receives,
+                s.ip.in_delivers,
+                s.ip.out_requests,
+                s.ip.out_transmits,
+                s.ip.out_frag_creates,
+                s.ip.reasm_oks,
+                s.icmp.in_msgs,
+                s.icmp.out_msgs,
+                s.total_drops(),
+            ];
+            (d.net.node_name(id).to_string(), v)
+        })
+        .collect();
+    if out.json {
+        for ((name, v), id) in rows.iter().zip(d.nodes()) {
+            let mut obj = serde_json::Map::new();
+            obj.insert("type".into(), "counters".into());
+            obj.insert("node".into(), name.as_str().into());
+            for (c, x) in cols.iter().zip(v) {
+                obj.insert((*c).into(), (*x).into());
+            }
+            let drops: serde_json::Map<String, serde_json::Value> = d
+                .net
+                .node(id)
+                .stats()
+                .drops
+                .iter()
+                .map(|(r, n)| ((*r).to_string(), (*n).into()))
+                .collect();
+            obj.insert("drops_by_reason".into(), drops.into());
+            out.json(obj.into())?;
         }
-        writeln!(out)?;
+        return Ok(());
     }
-    writeln!(out)?;
-    writeln!(out, "  drops by reason:")?;
+    let mut header = format!("{:<4}", "node");
+    for c in cols {
+        header.push_str(&format!(" {c:>14}"));
+    }
+    out.note(&header)?;
+    for (name, v) in &rows {
+        let mut line = format!("{name:<4}");
+        for x in v {
+            line.push_str(&format!(" {x:>14}"));
+        }
+        out.note(&line)?;
+    }
+    out.intro("")?;
+    out.note("drops by reason:")?;
     for id in d.nodes() {
         for (reason, n) in &d.net.node(id).stats().drops {
-            writeln!(out, "    {:<4} {n:>5}  {reason}", d.net.node_name(id))?;
+            out.note(&format!("  {:<4} {n:>5}  {reason}", d.net.node_name(id)))?;
         }
     }
     Ok(())

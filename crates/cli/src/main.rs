@@ -41,7 +41,7 @@ enum Command {
     /// protocols do, as a timeline. No privileges needed.
     #[command(
         after_help = "Examples:\n  sixstack demo\n  sixstack demo --seed 7 --packets\n  \
-        sixstack demo --pcap /tmp/demo && sixstack dump /tmp/demo/lan1.pcap\n\n\
+        sixstack demo --pcap /tmp/demo && sixstack dump /tmp/demo/lan1.pcap\n  sixstack demo --json | jq 'select(.type == \"counters\")'\n\n\
         The same seed gives the same output, byte for byte."
     )]
     Demo(DemoArgs),
@@ -108,6 +108,9 @@ struct DemoArgs {
     /// Show every frame on the wires between the events.
     #[arg(long)]
     packets: bool,
+    /// One JSON object per line: sections, events, results, counters.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -149,8 +152,8 @@ fn demo(a: DemoArgs) -> ExitCode {
         packets: a.packets,
     };
     let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    match demo::run(&opts, &mut out).and_then(|()| std::io::Write::flush(&mut out)) {
+    let mut out = demo::Printer::new(io::BufWriter::new(stdout.lock()), a.json);
+    match demo::run(&opts, &mut out).and_then(|()| std::io::Write::flush(&mut out.into_inner())) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {

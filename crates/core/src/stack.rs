@@ -249,13 +249,15 @@ impl Stack {
         let mut router_out = Vec::new();
         let mut querier_out = Vec::new();
         let rng = &mut self.rng;
+        let router = self.cfg.forwarding;
         if up {
             iface.enabled = true;
             // RFC 4861 §6.3.2: a new random ReachableTime on each (re)start.
             iface.reachable_time = rng.scale(iface.base_reachable_time, 0.5, 1.5);
             if iface.link.is_multicast_capable() {
                 iface.mld.link_up(now, rng, &mut mld_out);
-                if iface.advertiser.is_some() {
+                // RFC 4291 §2.8: every router interface listens to all-routers.
+                if router || iface.advertiser.is_some() {
                     let _ = iface.mld.join(now, rng, all_routers(), &mut mld_out);
                 }
             }
@@ -512,7 +514,12 @@ impl Stack {
         iface.rdnss.retain(|(_, t)| *t > now);
         iface.dnssl.retain(|(_, t)| *t > now);
         let send_rs = iface.send_rs && iface.solicitor.poll(now, rng);
-        let advert = iface.advertiser.as_mut().and_then(|a| a.poll(now, rng));
+        // RFC 4861 §4.2: an RA comes from the link-local address. One due before that
+        // address passed DAD waits for it, rather than being counted as sent and lost.
+        let advert = match iface.advertiser.as_mut() {
+            Some(a) if iface.addrs.link_local().is_some() => a.poll(now, rng),
+            _ => None,
+        };
         let mut querier_out = Vec::new();
         if let Some(q) = iface.querier.as_mut() {
             q.poll(now, &mut querier_out);
@@ -549,7 +556,9 @@ impl Stack {
             if i.send_rs {
                 take(i.solicitor.poll_at());
             }
-            take(i.advertiser.as_ref().and_then(|a| a.poll_at()));
+            if i.addrs.link_local().is_some() {
+                take(i.advertiser.as_ref().and_then(|a| a.poll_at()));
+            }
             take(i.querier.as_ref().and_then(|q| q.poll_at()));
             take(i.rdnss.iter().map(|(_, t)| *t).min());
             take(i.dnssl.iter().map(|(_, t)| *t).min());

@@ -354,3 +354,35 @@ impl Seen {
         Some((f.frag_offset_bytes(), f.more_frags(), f.ident()))
     }
 }
+
+// ----- Neighbor Discovery frames -----------------------------------------------------
+
+/// An ND message from a tester at `src_mac`, hop limit 255, as a whole Ethernet frame: to
+/// the group's MAC when `dst` is multicast, else to `dst_mac`.
+pub fn nd_frame(
+    src_mac: EthernetAddress,
+    dst_mac: EthernetAddress,
+    src: Ipv6Addr,
+    dst: Ipv6Addr,
+    nd: ndisc::Repr<'_>,
+) -> Vec<u8> {
+    let to = if dst.is_multicast() {
+        mcast_mac(&dst)
+    } else {
+        dst_mac
+    };
+    ethernet(src_mac, to, &nd_packet(src, dst, 255, nd))
+}
+
+/// The ND message of a captured packet, checksum verified.
+pub fn nd_of(s: &Seen) -> Option<ndisc::Repr<'_>> {
+    match s.icmp()? {
+        icmpv6::Repr::Ndisc(nd) => Some(nd),
+        _ => None,
+    }
+}
+
+/// The valid options of an ND message, in order.
+pub fn nd_opts<'a>(nd: &ndisc::Repr<'a>) -> Vec<ndiscopt::Repr<'a>> {
+    nd.options_iter().flatten().collect()
+}

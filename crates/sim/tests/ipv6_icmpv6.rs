@@ -298,9 +298,17 @@ fn rfc8200_4_1_hop_by_hop_not_first_parameter_problem_code_1() {
         5,
     );
     let mark = l.mark();
+    // A Destination Options header long enough that the error's quote (1232 bytes) ends
+    // inside it: the pointer lands in what is quoted all the same, and the quote holds
+    // no misplaced header for a dissector to reject in h's own message.
+    let filler = Ipv6Option::Unknown {
+        option_type: OptionType(OPT_SKIP),
+        data: &[0; 250],
+    };
     let hbh = options_header(IpProtocol::NO_NEXT_HEADER, &[], &[]);
-    let dst = options_header(IpProtocol::HOPOPTS, &[], &hbh);
+    let dst = options_header(IpProtocol::HOPOPTS, &[filler; 5], &hbh);
     let pkt = ipv6_packet(l.t_ip, l.h_ip, IpProtocol::DSTOPTS, 64, &dst);
+    assert!(pkt.len() > 40 + 1240 && pkt.len() <= 1500);
     l.inject(&pkt);
     l.run();
     let errs = l.errors_from_h(mark);
@@ -309,7 +317,10 @@ fn rfc8200_4_1_hop_by_hop_not_first_parameter_problem_code_1() {
     // which names Hop-by-Hop where it may not be.
     assert_eq!((code, pointer), (1, 40));
     assert_eq!(pkt[40], IpProtocol::HOPOPTS.0);
-    assert_eq!(invoking, &pkt[..]);
+    assert_eq!(invoking, &pkt[..1232]);
+    let s = l.h_stats();
+    assert_eq!(s.drops_for("Hop-by-Hop header not first"), 1);
+    assert_eq!(s.ip.in_hdr_errors, 1);
 }
 
 /// Sends `t`'s packet with a Destination Options header holding option type `opt` to
@@ -688,14 +699,9 @@ fn rfc5722_overlapping_fragments_drop_datagram() {
     assert_eq!(after.ip.reasm_oks, before.ip.reasm_oks);
     assert_eq!(after.udp.in_datagrams, before.udp.in_datagrams);
     assert!(l.errors_from_h(mark).is_empty(), "silently");
+    assert_eq!(after.drops_for("overlapping fragments"), 1);
     // The fragments that come after the overlap are dropped too, until the timeout.
-    let reasons: u64 = after
-        .drops
-        .iter()
-        .filter(|(r, _)| r.contains("discarded datagram"))
-        .map(|(_, n)| n)
-        .sum();
-    assert_eq!(reasons, 2);
+    assert_eq!(after.drops_for("fragment of a discarded datagram"), 2);
 
     // Once the entry has timed out (silently: RFC 5722 drops it without an error), the
     // same identification reassembles again.
@@ -833,6 +839,31 @@ fn rfc8200_4_5_fragment_not_multiple_of_8_param_problem_pointer_4() {
     assert!(l.errors_from_h(mark).is_empty());
 }
 
+#[test]
+fn rfc8200_4_5_fragment_beyond_65535_param_problem_at_fragment_offset() {
+    let mut l = Lan::new(
+        "rfc8200_4_5_fragment_beyond_65535_param_problem_at_fragment_offset",
+        33,
+    );
+    let mark = l.mark();
+    // Offset 65528 and 16 bytes of data: the reassembled payload would be 65552 bytes.
+    let pkt = ipv6_packet(
+        l.t_ip,
+        l.h_ip,
+        IpProtocol::FRAGMENT,
+        64,
+        &fragment_header(IpProtocol::UDP, 65528, false, 101, &[0; 16]),
+    );
+    l.inject(&pkt);
+    l.run();
+    let errs = l.errors_from_h(mark);
+    let (code, pointer, invoking) = param_problem(&l, &errs);
+    // Code 0 at the Fragment Offset field: byte 2 of the Fragment header at 40.
+    assert_eq!((code, pointer), (0, 42));
+    assert_eq!(invoking, &pkt[..]);
+    assert_eq!(l.h_stats().ip.reasm_fails, 1);
+}
+
 // ----- RFC 8201: path MTU discovery ---------------------------------------------------
 
 /// What a router on the path would send back about `invoking`: Packet Too Big from
@@ -863,7 +894,7 @@ fn h_sends(l: &mut Lan, sock: SocketHandle, len: usize) -> Vec<Seen> {
     l.run();
     l.sent_by_h(mark)
         .into_iter()
-        .filter(|s| s.dst == t_ip && s.proto == IpProtocol::UDP || s.is_fragment())
+        .filter(|s| s.dst == t_ip && (s.proto == IpProtocol::UDP || s.is_fragment()))
         .collect()
 }
 
@@ -1103,6 +1134,36 @@ fn rfc4443_2_4_e_no_error_to_a_multicast_destination() {
     l.run();
     assert!(l.sent_by_h(mark).is_empty());
     assert_eq!(l.h_stats().udp.no_ports, 1);
+}
+
+#[test]
+fn rfc4443_2_4_e_3_link_multicast_frame_gets_only_option_10_parameter_problem() {
+    let mut l = Lan::new(
+        "rfc4443_2_4_e_3_link_multicast_frame_gets_only_option_10_parameter_problem",
+        32,
+    );
+    let all_nodes = ip("ff02::1");
+    // Unicast to h, but in a link-layer multicast frame: (e.3) allows only Packet Too Big
+    // and a Parameter Problem for an option whose action bits are 10.
+    let mut answered = Vec::new();
+    for opt in [OPT_ICMP, OPT_ICMP_UNLESS_MCAST] {
+        let body = options_header(IpProtocol::NO_NEXT_HEADER, &[option(opt)], &[]);
+        let pkt = ipv6_packet(l.t_ip, l.h_ip, IpProtocol::DSTOPTS, 64, &body);
+        let mark = l.mark();
+        l.inject_mcast(&pkt, all_nodes);
+        l.run();
+        let errs = l.errors_from_h(mark);
+        if !errs.is_empty() {
+            let (code, pointer, _) = param_problem(&l, &errs);
+            assert_eq!((code, pointer), (2, 42));
+        }
+        answered.push((opt, errs.len()));
+    }
+    assert_eq!(answered, [(OPT_ICMP, 1), (OPT_ICMP_UNLESS_MCAST, 0)]);
+    assert_eq!(
+        l.h_stats().drops_for("no ICMP error: packet was multicast"),
+        1
+    );
 }
 
 #[test]

@@ -85,11 +85,16 @@ impl Stack {
             return;
         }
         // (e.2), (e.3): not for multicast, except Packet Too Big and Parameter Problem
-        // code 2 (an unrecognized option the sender asked to hear about).
-        let exception = matches!(
-            err,
-            IcmpError::PacketTooBig(_) | IcmpError::ParamProblem(2, _)
-        );
+        // code 2 for an unrecognized option whose action bits are 10 (the sender asked to
+        // hear about it even then; 11 means "unless multicast").
+        let exception = match err {
+            IcmpError::PacketTooBig(_) => true,
+            IcmpError::ParamProblem(2, pointer) => usize::try_from(pointer)
+                .ok()
+                .and_then(|at| invoking.get(at))
+                .is_some_and(|t| t >> 6 == 0b10),
+            _ => false,
+        };
         if (idst.is_multicast() || link_multicast) && !exception {
             self.stats.drop("no ICMP error: packet was multicast");
             return;

@@ -178,10 +178,10 @@ fn unframe_mac(
     if src.0[0] & 1 != 0 {
         return Err("link-layer source is multicast");
     }
-    if src == ours {
-        // Our own frame reflected by the medium: a loop, not a neighbor.
-        return Err("frame from our own link-layer address");
-    }
+    // A frame with our own source address is kept: it is either our own reflected by the
+    // medium (DAD's nonce recognises that, RFC 7527) or another node with the same
+    // address (a cloned machine), which DAD must see to detect the duplicate
+    // (RFC 4862 §5.4.5).
     let link_multicast = dst.0[0] & 1 != 0;
     if !link_multicast && dst != ours {
         return Err("frame not for our link-layer address");

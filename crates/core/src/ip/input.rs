@@ -237,6 +237,8 @@ impl Stack {
                 IpProtocol::HOPOPTS | IpProtocol::DSTOPTS => {
                     if nh == IpProtocol::HOPOPTS && off != ipv6::HEADER_LEN {
                         // RFC 8200 §4.1: Hop-by-Hop only right after the IPv6 header.
+                        self.stats.ip.in_hdr_errors += 1;
+                        self.stats.drop("Hop-by-Hop header not first");
                         self.param_problem(now, meta, pkt, 1, nh_off as u32);
                         return;
                     }

@@ -401,9 +401,17 @@ impl Stack {
         if (meta.src.is_site_local_unicast() || meta.dst.is_site_local_unicast())
             && in_site != out_site
         {
-            // RFC 4007 §9: site-local packets stay in their site.
+            // RFC 4007 §9: site-local packets stay in their site. The destination's zone
+            // comes first: a site-local destination has no route outside the arrival
+            // site (code 0); only a site-local source with a destination beyond its
+            // site is "beyond scope of source address" (code 2).
+            let code = if meta.dst.is_site_local_unicast() {
+                0
+            } else {
+                2
+            };
             self.stats.ip.in_discards += 1;
-            let err = IcmpError::DstUnreachable(2);
+            let err = IcmpError::DstUnreachable(code);
             return Err(("site-local packet would cross a site border", Some(err)));
         }
         let mtu = self.ifaces.get(&out).map(|i| i.mtu).unwrap_or(MIN_MTU);

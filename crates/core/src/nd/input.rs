@@ -335,7 +335,9 @@ impl Stack {
             return;
         };
         let state = i.addrs.get(&target).map(|e| e.state);
-        let is_router = i.advertiser.is_some();
+        // RFC 4861 §7.2.4: R is set by a router, whether or not it advertises (§6.2.2:
+        // AdvSendAdvertisements is off by default on a router).
+        let is_router = self.cfg.forwarding || i.advertiser.is_some();
         let mut slaac_out = Vec::new();
         let mut nd_out = Vec::new();
         match state {
@@ -415,10 +417,13 @@ impl Stack {
                 return;
             }
             Some(_) => {
-                self.event(
-                    Some(meta.iface),
-                    EventKind::AddressConflict { addr: target },
-                );
+                // Our own advertisement reflected back is no conflict.
+                if tll.is_none() || tll != i.link.lladdr() {
+                    self.event(
+                        Some(meta.iface),
+                        EventKind::AddressConflict { addr: target },
+                    );
+                }
                 return;
             }
             None => {}
@@ -686,6 +691,12 @@ impl Stack {
         if meta.dst.is_multicast() || meta.src.is_link_local_unicast() {
             return;
         }
+        // RFC 4861 §8.2: the target is the destination itself or the better router named
+        // by its link-local address (hosts discard any other, §8.1). A router known only
+        // by a global address cannot be named.
+        if next_hop != meta.dst && !next_hop.is_link_local_unicast() {
+            return;
+        }
         // The source must be a neighbor: on-link by one of our connected prefixes.
         let on_link = self
             .routes
@@ -704,9 +715,10 @@ impl Stack {
             .and_then(|i| i.neighbors.lookup(&target))
             .and_then(|n| n.lladdr)
             .map(LinkAddr::to_bytes);
-        // Quote as much as fits in the minimum MTU (§4.5), in whole 8-byte units.
-        let room = (MIN_MTU as usize - 40 - 40 - 8 - 8 - 16) & !7;
-        let quote = &pkt[..pkt.len().min(room)];
+        // Quote as much as fits in the minimum MTU (§4.5), cut to whole 8-byte units rather
+        // than padded (as Linux does), so the option holds nothing but the packet.
+        let room = MIN_MTU as usize - 40 - 40 - 8 - 8 - 16;
+        let quote = &pkt[..pkt.len().min(room) & !7];
         let mut opts: Vec<ndiscopt::Repr<'_>> = Vec::new();
         if let Some(t) = tll.as_deref() {
             opts.push(ndiscopt::Repr::TargetLinkLayerAddr(t));
