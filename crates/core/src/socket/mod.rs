@@ -217,6 +217,16 @@ impl Stack {
             }
             None => None,
         };
+        if let Some(z) = zone
+            && addr.is_link_local_unicast()
+            && !self
+                .ifaces
+                .get(&z)
+                .is_some_and(|i| i.addrs.is_assigned(&addr))
+        {
+            // RFC 4007 §6: a link-local address means something only on its own link.
+            return Err(Error::Invalid("address is not assigned in that zone"));
+        }
         let kind = self.socket(h)?.kind;
         let port = if port == 0 && !matches!(kind, SocketKind::Raw(_)) {
             self.ephemeral_port(kind, &addr)?
