@@ -1295,3 +1295,48 @@ fn rfc4291_2_7_1_udp_to_all_nodes_reaches_every_listening_socket() {
     assert_eq!(net.node(h2).stats().udp.no_ports, 1);
     assert!(icmp(&net, link, Message::DST_UNREACHABLE, None).is_empty());
 }
+
+#[test]
+fn rfc4007_6_a_link_local_address_is_bound_only_in_its_own_zone() {
+    let test = "rfc4007_6_a_link_local_address_is_bound_only_in_its_own_zone";
+    let mut s = host(551, mac(1));
+    s.add_interface(Instant::ZERO, IfaceConfig::ethernet("eth1", mac(0x11)));
+    let mut net = Network::new(55);
+    let lan1 = net.add_link("lan1", LinkConfig::ethernet());
+    let lan2 = net.add_link("lan2", LinkConfig::ethernet());
+    record(&mut net, test);
+    let h1 = net.add_node("h1", s);
+    let b = net.add_node("b", host(552, mac(2)));
+    net.attach(lan1, h1, ETH0);
+    net.attach(lan2, h1, ETH1);
+    net.attach(lan2, b, ETH0);
+    net.run_until(Instant::from_secs(5));
+    let ll0 = link_local(net.node(h1), ETH0).unwrap();
+    let ll1 = link_local(net.node(h1), ETH1).unwrap();
+    let llb = link_local(net.node(b), ETH0).unwrap();
+    let s = net.node_mut(h1);
+    let h = s.udp_open().unwrap();
+    assert_eq!(
+        s.bind(h, ll0, 7000, None),
+        Err(Error::ZoneRequired),
+        "two links: which one?"
+    );
+    assert!(
+        matches!(s.bind(h, ll0, 7000, Some(ETH1)), Err(Error::Invalid(_))),
+        "eth0's link-local address is not an address of eth1's link"
+    );
+    assert_eq!(s.bind(h, ll1, 7000, Some(ETH1)), Ok(7000));
+    let rx = udp_bound(&mut net, b, "::", 7001);
+    let t = net.now();
+    net.node_mut(h1)
+        .send_to(t, h, llb, 7001, Some(ETH1), b"zoned")
+        .unwrap();
+    net.run_for(ms(100));
+    let got = recv_all(&mut net, b, rx);
+    assert_eq!(got.len(), 1);
+    assert_eq!((got[0].src, got[0].src_port), (ll1, 7000));
+    assert!(
+        packets(&net, lan2).iter().all(|p| p.src != ll0),
+        "eth0's link-local never appears on eth1's link"
+    );
+}
