@@ -665,9 +665,9 @@ fn rfc4862_5_4_link_down_stops_traffic_and_up_restarts_dad_and_mld() {
 // ----- counters, drops, events ------------------------------------------------------------
 
 #[test]
-fn rfc4293_ping_counters_add_up() {
+fn rfc4293_5_ping_counters_add_up() {
     let (mut net, link, ids) = lan(66, 2);
-    record(&mut net, "rfc4293_ping_counters_add_up");
+    record(&mut net, "rfc4293_5_ping_counters_add_up");
     let (h1, h2) = (ids[0], ids[1]);
     net.run_until(Instant::from_secs(5));
     let ll2 = link_local(net.node(h2), ETH0).unwrap();
@@ -744,9 +744,9 @@ fn to_h1(pkt: &[u8]) -> Vec<u8> {
 }
 
 #[test]
-fn rfc4293_every_drop_has_a_named_reason() {
+fn rfc4293_5_every_drop_has_a_named_reason() {
     let (mut net, link, ids) = lan(67, 1);
-    record(&mut net, "rfc4293_every_drop_has_a_named_reason");
+    record(&mut net, "rfc4293_5_every_drop_has_a_named_reason");
     let h1 = ids[0];
     net.run_until(Instant::from_secs(5));
     let ll1 = link_local(net.node(h1), ETH0).unwrap();

@@ -897,8 +897,8 @@ fn rfc8200_4_raw_socket_for_unknown_next_header_takes_packets() {
 }
 
 #[test]
-fn rfc3542_raw_send_packet_puts_a_hand_made_packet_on_the_wire_unchanged() {
-    let test = "rfc3542_raw_send_packet_puts_a_hand_made_packet_on_the_wire_unchanged";
+fn rfc8200_3_raw_send_packet_puts_a_hand_made_packet_on_the_wire_unchanged() {
+    let test = "rfc8200_3_raw_send_packet_puts_a_hand_made_packet_on_the_wire_unchanged";
     let (mut net, link, ids) = settled(48, 2, test);
     let (h1, h2) = (ids[0], ids[1]);
     let ll2 = link_local(net.node(h2), ETH0).unwrap();
