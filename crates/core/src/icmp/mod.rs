@@ -177,6 +177,7 @@ impl Stack {
         }
         self.stats.icmp.in_msgs += 1;
         self.stats.icmp.in_by_type[usize::from(p.msg_type().0)] += 1;
+        self.raw_deliver(meta, pkt, IpProtocol::ICMPV6, off);
         let repr = match icmpv6::Repr::parse(&p) {
             Ok(r) => r,
             Err(_) => {

@@ -295,7 +295,7 @@ impl Stack {
                     return;
                 }
                 IpProtocol::ICMPV6 => {
-                    self.raw_deliver(meta, pkt, nh, off);
+                    // Raw ICMPv6 sockets get the message once its checksum is known good.
                     self.icmp_input(now, meta, pkt, off);
                     return;
                 }
