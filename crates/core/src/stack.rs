@@ -257,6 +257,9 @@ impl Stack {
             iface.mld.link_down();
             iface.neighbors.flush(&mut nd_out);
             iface.routers.clear(&mut router_out);
+            // Learned from those routers' RAs too, and not aged while the link is down.
+            iface.rdnss.clear();
+            iface.dnssl.clear();
         }
         self.event(
             Some(id),
