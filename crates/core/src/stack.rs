@@ -277,6 +277,9 @@ impl Stack {
             iface.mld.link_down();
             iface.neighbors.flush(&mut nd_out);
             iface.routers.clear(&mut router_out);
+            // Learned from those routers' RAs too, and not aged while the link is down.
+            iface.rdnss.clear();
+            iface.dnssl.clear();
         }
         self.event(
             Some(id),
@@ -577,6 +580,43 @@ impl Stack {
     /// Events since the last call, oldest first.
     pub fn take_events(&mut self) -> Vec<Event> {
         self.events.drain(..).collect()
+    }
+
+    // ----- occupancy of the bounded queues and tables (read-only, for tests and benches) --
+
+    /// Frames waiting for [`transmit`](Self::transmit); at most `max_transmit_queue`.
+    pub fn transmit_queue_len(&self) -> usize {
+        self.tx.len()
+    }
+
+    /// Packets to our own addresses waiting for the next `poll`.
+    pub fn loopback_queue_len(&self) -> usize {
+        self.loopback.len()
+    }
+
+    /// Events waiting for [`take_events`](Self::take_events); at most `max_events`.
+    pub fn pending_events(&self) -> usize {
+        self.events.len()
+    }
+
+    /// Memory the reassembly buffers account for; at most `reassembly.max_bytes`.
+    pub fn reassembly_bytes(&self) -> usize {
+        self.reasm.bytes_used()
+    }
+
+    /// Datagrams in reassembly; at most `reassembly.max_datagrams`.
+    pub fn reassembly_datagrams(&self) -> usize {
+        self.reasm.datagrams()
+    }
+
+    /// Entries of the path MTU cache; at most `pmtu.max_entries`.
+    pub fn path_mtu_entries(&self) -> usize {
+        self.pmtu.len()
+    }
+
+    /// Redirects remembered; at most `max_redirects`.
+    pub fn redirect_entries(&self) -> usize {
+        self.redirects.len()
     }
 
     pub(crate) fn event(&mut self, iface: Option<IfaceId>, kind: EventKind) {

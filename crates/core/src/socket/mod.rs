@@ -397,6 +397,13 @@ impl Stack {
         self.socket(h).ok()?.errors.pop_front()
     }
 
+    /// What waits in a socket: (datagrams or raw packets received, ICMPv6 errors). The
+    /// first is at most `socket_queue_len`.
+    pub fn socket_queued(&self, h: SocketHandle) -> Option<(usize, usize)> {
+        let s = self.sockets.sockets.get(&h)?;
+        Some((s.rx.len() + s.raw_rx.len(), s.errors.len()))
+    }
+
     pub fn send(&mut self, now: Instant, h: SocketHandle, payload: &[u8]) -> Result<usize, Error> {
         let (addr, port, zone) = self
             .socket(h)?
