@@ -407,6 +407,16 @@ impl Stack {
         self.routes.remove(prefix, prefix_len, iface, next_hop)
     }
 
+    /// The first hop towards `dst` (interface, next-hop address), as a packet sent now
+    /// would take it: redirects, routes, on-link prefixes, default routers (RFC 4861 §5.2).
+    pub fn route_to(
+        &mut self,
+        dst: &Ipv6Addr,
+        zone: Option<IfaceId>,
+    ) -> Result<(IfaceId, Ipv6Addr), Error> {
+        self.route(dst, zone)
+    }
+
     pub fn routes(&self) -> &RouteTable {
         &self.routes
     }

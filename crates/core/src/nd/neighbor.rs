@@ -53,7 +53,9 @@ pub struct NeighborConfig {
     /// DELAY_FIRST_PROBE_TIME (§10): time spent in DELAY before the first probe.
     pub delay_first_probe_time: Duration,
     /// Packets queued per INCOMPLETE entry (§7.2.2: "SHOULD be limited to some small
-    /// value"); on overflow the oldest is dropped. Zero queues nothing.
+    /// value"); on overflow the oldest is dropped. Zero queues nothing. The default holds
+    /// every fragment of one 64 KiB datagram on a 1280-byte link (54), as Linux's 64 KiB
+    /// unres_qlen_bytes does, so the first large datagram to a new neighbor arrives whole.
     pub max_queued_per_neighbor: usize,
     /// Entries in the cache, static ones included (RFC 6583 §6.3).
     pub max_entries: usize,
@@ -65,7 +67,7 @@ impl Default for NeighborConfig {
             max_multicast_solicit: 3,
             max_unicast_solicit: 3,
             delay_first_probe_time: Duration::from_secs(5),
-            max_queued_per_neighbor: 3,
+            max_queued_per_neighbor: 64,
             max_entries: 4096,
         }
     }
@@ -1055,8 +1057,13 @@ mod tests {
 
     #[test]
     fn rfc4861_7_2_2_queue_overflow_drops_oldest() {
-        let mut c = cache_with(NudState::Incomplete);
+        let mut c = NeighborCache::new(NeighborConfig {
+            max_queued_per_neighbor: 3,
+            ..NeighborConfig::default()
+        });
         let mut out = Vec::new();
+        c.send(t(0), ip(1), pkt(1), RT, &mut out);
+        out.clear();
         c.send(t(0), ip(1), pkt(2), RT, &mut out);
         c.send(t(0), ip(1), pkt(3), RT, &mut out);
         assert!(out.is_empty());
