@@ -87,7 +87,7 @@ fn ok(cmd: &mut Command) -> String {
 impl Lab {
     fn new(test: &str) -> Lab {
         let n = SEQ.fetch_add(1, Ordering::SeqCst);
-        let ns = format!("sx-{}-{n}", std::process::id());
+        let ns = format!("sxd-{}-{n}", std::process::id());
         let work = std::env::temp_dir().join(format!("sixstack-{ns}"));
         let _ = std::fs::remove_dir_all(&work);
         std::fs::create_dir_all(&work).unwrap();
@@ -587,4 +587,193 @@ fn static_configuration_survives_a_restart() {
         panic!()
     };
     assert!(links.is_empty(), "{links:?}");
+}
+
+#[test]
+fn raw_icmpv6_socket_pings_the_kernel() {
+    let test = "raw_icmpv6_socket_pings_the_kernel";
+    if !root_or_skip(test) {
+        return;
+    }
+    let mut lab = Lab::new(test);
+    lab.start(&["--tap", "tap0"]);
+    lab.sh(&["ip", "-6", "addr", "add", "2001:db8:1::1/64", "dev", "tap0"]);
+    let mut c = lab.client();
+    c.call(Op::AddrAdd {
+        dev: "tap0".into(),
+        address: "2001:db8:1::2".parse().unwrap(),
+        prefix_len: 64,
+    });
+    c.preferred(AddrOrigin::Static);
+    lab.kernel_dad_done("tap0");
+    let Reply::Socket { socket } = c.call(Op::SocketOpen {
+        kind: SocketKind::Raw { next_header: 58 },
+    }) else {
+        panic!()
+    };
+    c.call(Op::SetOption {
+        socket,
+        option: sixstack_api::SocketOption::IcmpFilter(vec![129]),
+    });
+    let Reply::Source { address, dev } = c.call(Op::SourceFor {
+        address: "2001:db8:1::1".parse().unwrap(),
+        zone: None,
+    }) else {
+        panic!()
+    };
+    assert_eq!(
+        (address, dev.as_str()),
+        ("2001:db8:1::2".parse().unwrap(), "tap0")
+    );
+    // Echo Request (RFC 4443 §4.1): type 128, code 0, checksum (the stack's), id, seq.
+    let echo = vec![128, 0, 0, 0, 0x12, 0x34, 0, 1, b'p', b'i', b'n', b'g'];
+    c.call(Op::SendTo {
+        socket,
+        address: Some("2001:db8:1::1".parse().unwrap()),
+        port: 0,
+        zone: None,
+        data: Bytes(echo),
+    });
+    let r = c.call(Op::Recv {
+        socket,
+        timeout_ms: Some(5000),
+    });
+    let Reply::RawPacket(p) = r else {
+        panic!("{r:?}")
+    };
+    assert_eq!(p.src, "2001:db8:1::1".parse::<Ipv6Addr>().unwrap());
+    let upper = p.upper();
+    assert_eq!(upper[0], 129, "an echo reply: {upper:?}");
+    assert_eq!(&upper[4..], &[0x12, 0x34, 0, 1, b'p', b'i', b'n', b'g']);
+    assert_eq!(p.hop_limit, 64);
+    let Reply::Mtu { mtu } = c.call(Op::PathMtu {
+        address: "2001:db8:1::1".parse().unwrap(),
+        zone: None,
+    }) else {
+        panic!()
+    };
+    assert_eq!(mtu, 1500);
+}
+
+#[test]
+fn udplite_both_ways_with_partial_coverage() {
+    let test = "udplite_both_ways_with_partial_coverage";
+    if !root_or_skip(test) {
+        return;
+    }
+    let mut lab = Lab::new(test);
+    lab.start(&["--tap", "tap0"]);
+    lab.sh(&["ip", "-6", "addr", "add", "2001:db8:1::1/64", "dev", "tap0"]);
+    let mut c = lab.client();
+    c.call(Op::AddrAdd {
+        dev: "tap0".into(),
+        address: "2001:db8:1::2".parse().unwrap(),
+        prefix_len: 64,
+    });
+    c.preferred(AddrOrigin::Static);
+    lab.kernel_dad_done("tap0");
+    let Reply::Socket { socket } = c.call(Op::SocketOpen {
+        kind: SocketKind::Udplite,
+    }) else {
+        panic!()
+    };
+    c.call(Op::Bind {
+        socket,
+        address: Ipv6Addr::UNSPECIFIED,
+        port: 7008,
+        zone: None,
+    });
+    c.call(Op::SetOption {
+        socket,
+        option: sixstack_api::SocketOption::UdpliteSendCoverage(16),
+    });
+    // The kernel covers 12 bytes (header and 4 of data) and accepts only 16 or more.
+    let py = "import socket\n\
+              s=socket.socket(socket.AF_INET6,socket.SOCK_DGRAM,136)\n\
+              s.setsockopt(136,10,12)\n\
+              s.setsockopt(136,11,16)\n\
+              s.bind(('2001:db8:1::1',9010))\n\
+              s.settimeout(10)\n\
+              s.sendto(b'lite from the kernel',('2001:db8:1::2',7008))\n\
+              d,a=s.recvfrom(2000)\n\
+              print(d.decode())\n";
+    let kernel = lab
+        .cmd(&["python3", "-c", py])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let r = c.call(Op::Recv {
+        socket,
+        timeout_ms: Some(10_000),
+    });
+    let Reply::Datagram(d) = r else {
+        panic!("{r:?}")
+    };
+    assert_eq!(d.data.as_slice(), b"lite from the kernel");
+    assert_eq!(d.coverage, 12);
+    c.call(Op::SendTo {
+        socket,
+        address: Some(d.src),
+        port: d.src_port,
+        zone: None,
+        data: Bytes(b"lite from sixstack".to_vec()),
+    });
+    let o = kernel.wait_with_output().unwrap();
+    assert!(
+        o.status.success(),
+        "kernel side: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        "lite from sixstack"
+    );
+}
+
+#[test]
+fn router_advertisements_from_the_config_file_configure_the_kernel() {
+    let test = "router_advertisements_from_the_config_file_configure_the_kernel";
+    if !root_or_skip(test) {
+        return;
+    }
+    let mut lab = Lab::new(test);
+    let cfg = lab.work.join("sixstack.toml");
+    std::fs::write(
+        &cfg,
+        "forwarding = true\n\
+         [[interface]]\nname = \"tap0\"\naddresses = [\"2001:db8:5::1/64\"]\n\
+         [interface.advertise]\nmax_interval = 4\nmin_interval = 3\n\
+         [[interface.advertise.prefix]]\nprefix = \"2001:db8:5::/64\"\n",
+    )
+    .unwrap();
+    lab.start(&["--config", cfg.to_str().unwrap()]);
+    let mut c = lab.client();
+    let ll = c.preferred(AddrOrigin::LinkLocal);
+    let t0 = clock();
+    loop {
+        let addrs = lab.sh(&["ip", "-6", "-o", "addr", "show", "dev", "tap0"]);
+        let routes = lab.sh(&["ip", "-6", "route", "show", "default"]);
+        if addrs.contains("2001:db8:5:") && routes.contains(&format!("via {ll}")) {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "the kernel did not take our RA: {addrs} / {routes}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let Reply::Links { links } = c.call(Op::LinkShow { dev: None }) else {
+        panic!()
+    };
+    assert!(links[0].router);
+    lab.stop();
+    // --log-format json: every line is a JSON object with a level and a message.
+    let log = std::fs::read_to_string(lab.work.join("daemon.log")).unwrap();
+    for line in log.lines() {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(v["level"].is_string() && v["message"].is_string(), "{line}");
+    }
+    assert!(log.contains("\"kind\":\"address\""), "{log}");
 }
