@@ -386,6 +386,26 @@ fn kernel_pings_our_link_local_and_global_addresses_over_tap() {
         neigh.contains(&mac),
         "kernel neighbors {neigh}, our MAC {mac}"
     );
+    // neigh show / flush: the kernel's end is in our cache, then gone.
+    let Reply::Neighbors { neighbors } = c.call(Op::NeighShow { dev: None }) else {
+        panic!()
+    };
+    assert!(
+        neighbors.iter().any(
+            |n| n.address == "2001:db8:1::1".parse::<Ipv6Addr>().unwrap() && n.lladdr.is_some()
+        ),
+        "{neighbors:?}"
+    );
+    let Reply::Count { count } = c.call(Op::NeighFlush {
+        dev: Some("tap0".into()),
+    }) else {
+        panic!()
+    };
+    assert!(count >= 1);
+    let Reply::Neighbors { neighbors } = c.call(Op::NeighShow { dev: None }) else {
+        panic!()
+    };
+    assert!(neighbors.is_empty(), "{neighbors:?}");
     let Reply::Stats(s) = c.call(Op::Stats {}) else {
         panic!()
     };
@@ -469,6 +489,27 @@ fn udp_both_ways_between_a_client_socket_and_a_kernel_socket() {
         String::from_utf8_lossy(&o.stderr)
     );
     assert_eq!(text.trim(), "hello from sixstack 2001:db8:1::2 7007");
+    // A port nobody listens on: the kernel's Port Unreachable reaches the socket.
+    c.call(Op::SendTo {
+        socket,
+        address: Some(d.src),
+        port: 9,
+        zone: None,
+        data: Bytes(b"anyone?".to_vec()),
+    });
+    let t0 = clock();
+    let e = loop {
+        let Reply::SocketError { error } = c.call(Op::TakeError { socket }) else {
+            panic!()
+        };
+        if let Some(e) = error {
+            break e;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(5), "no ICMPv6 error");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!((e.icmp_type, e.code, e.dst_port), (1, 4, 9), "{e:?}");
+    assert_eq!(e.from, d.src);
 }
 
 #[test]
