@@ -274,11 +274,7 @@ pub fn run(c: &Command, name: &str, out: &mut dyn Write) -> io::Result<()> {
         Reply::Routes { routes } => routes.iter().try_for_each(|r| write_route(out, r)),
         Reply::Neighbors { neighbors } => neighbors.iter().try_for_each(|n| write_neigh(out, n)),
         Reply::Stats(s) => write_stats(out, &s),
-        Reply::Count { count } => match c.op {
-            Op::NeighFlush { .. } => writeln!(out, "flushed {count} neighbor entries"),
-            Op::RouteDel { .. } => writeln!(out, "deleted {count} routes"),
-            _ => Ok(()),
-        },
+        // Silent on success, as iproute2 (`--json` shows the count).
         _ => Ok(()),
     }
 }

@@ -370,3 +370,155 @@ fn daemon_on_a_tap_pings_the_kernel_and_answers_it() {
         text(&o)
     );
 }
+
+/// Our global address and the kernel's, both usable.
+fn globals(lab: &Lab) {
+    lab.ns_ok(&[
+        "ip",
+        "-6",
+        "addr",
+        "add",
+        &format!("{KERNEL_GLOBAL}/64"),
+        "dev",
+        "tap0",
+        "nodad",
+    ]);
+    let o = lab.sixstack(&["addr", "add", &format!("{OUR_GLOBAL}/64"), "dev", "tap0"]);
+    assert!(o.status.success(), "addr add: {}", text(&o));
+    lab.wait_for("our global address to be preferred", || {
+        lab.addrs()
+            .iter()
+            .any(|a| a["address"] == OUR_GLOBAL && a["state"] == "preferred")
+    });
+}
+
+#[test]
+fn control_commands_and_a_client_udp_socket_against_the_kernel() {
+    let test = "control_commands_and_a_client_udp_socket_against_the_kernel";
+    if !may_run(test) {
+        return;
+    }
+    let lab = Lab::start(test);
+
+    // A live event stream sees the address we add.
+    let events = Command::new("ip")
+        .args(["netns", "exec", &lab.ns, BIN, "events", "--json"])
+        .env("SIXSTACK_CONTROL", lab.control())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("sixstack events");
+    sleep(Duration::from_millis(300));
+    globals(&lab);
+
+    // link show --json: tap0, up, a TAP device.
+    let o = lab.sixstack(&["link", "show", "--json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let links: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let tap0 = links
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["name"] == "tap0")
+        .expect("tap0 listed");
+    assert_eq!(
+        (tap0["up"].clone(), tap0["tap"].clone()),
+        (Value::Bool(true), Value::Bool(true))
+    );
+
+    // route add / show / del in iproute2's words.
+    let o = lab.sixstack(&[
+        "route",
+        "add",
+        "2001:db8:9::/48",
+        "via",
+        KERNEL_GLOBAL,
+        "dev",
+        "tap0",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = lab.sixstack(&["route", "show"]);
+    let routes = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        routes.contains(&format!(
+            "2001:db8:9::/48 via {KERNEL_GLOBAL} dev tap0 proto static"
+        )),
+        "{routes}"
+    );
+    let o = lab.sixstack(&["route", "del", "2001:db8:9::/48"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = lab.sixstack(&["route", "del", "2001:db8:9::/48"]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "a second del finds nothing: {}",
+        text(&o)
+    );
+    assert!(!String::from_utf8_lossy(&o.stderr).is_empty());
+
+    // A client UdpSocket of this process (the daemon's socket is a file: no namespace
+    // needed) and a kernel UDP socket in the namespace that echoes one datagram.
+    let echo = Command::new("ip")
+        .args(["netns", "exec", &lab.ns, "/usr/bin/python3", "-c"])
+        .arg(
+            "import socket\n\
+             s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)\n\
+             s.bind(('::', 7007))\n\
+             s.settimeout(10)\n\
+             d, a = s.recvfrom(2000)\n\
+             s.sendto(d.upper(), a)\n\
+             print(a[0], a[1])\n",
+        )
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 echo");
+    sleep(Duration::from_millis(500));
+    let s = sixstack_client::UdpSocket::bind_at(&lab.control(), false, "[::]:0").unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let to: sixstack_client::SocketAddr = format!("[{KERNEL_GLOBAL}]:7007").parse().unwrap();
+    assert_eq!(s.send_to(b"hello kernel", to).unwrap(), 12);
+    let mut buf = [0u8; 64];
+    let (n, from) = s.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"HELLO KERNEL");
+    assert_eq!(from, to);
+    let local = s.local_addr().unwrap();
+    let said = echo.wait_with_output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&said.stdout).trim(),
+        format!("{OUR_GLOBAL} {}", local.port)
+    );
+    drop(s);
+
+    // neigh show has the kernel's address now; stats count our UDP.
+    let o = lab.sixstack(&["neigh", "show", "dev", "tap0"]);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains(&format!("{KERNEL_GLOBAL} dev tap0 lladdr ")),
+        "{}",
+        text(&o)
+    );
+    let o = lab.sixstack(&["stats", "--json"]);
+    let stats: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        stats["udp"]["out_datagrams"].as_u64().unwrap() >= 1,
+        "{stats}"
+    );
+    assert!(
+        stats["udp"]["in_datagrams"].as_u64().unwrap() >= 1,
+        "{stats}"
+    );
+
+    let _ = Command::new("kill")
+        .args(["-TERM", &events.id().to_string()])
+        .status();
+    let seen = String::from_utf8_lossy(&events.wait_with_output().unwrap().stdout).into_owned();
+    let ours: Vec<Value> = seen
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| e["kind"] == "address" && e["address"] == OUR_GLOBAL)
+        .collect();
+    assert!(
+        ours.iter()
+            .any(|e| e["to"] == "preferred" && e["dev"] == "tap0"),
+        "events: {seen}"
+    );
+}
