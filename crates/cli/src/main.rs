@@ -21,8 +21,8 @@ use sixstack_apps::dump::run::{self, DumpError, Options, Style};
     version,
     about = "An IPv6 stack in user space, for research, teaching and testing",
     long_about = "sixstack is a complete IPv6 node in user space and the tools around it.\n\
-                  `demo` and `dump` work today; other commands name the issue that brings them.",
-    after_help = "Examples:\n  sixstack dump capture.pcapng\n  sixstack dump --json -c 10 capture.pcap\n  tcpdump -w - -i eth0 ip6 | sixstack dump -"
+                  `ttcp`, `ftp`, `ftpd` and `socks` name the issue that brings them; the rest works.",
+    after_help = "Examples:\n  sixstack demo\n  sixstack dump capture.pcapng\n  sudo sixstack run --tap tap0 &\n  sixstack addr show\n  sixstack ping6 -c 3 fe80::1%tap0\n  tcpdump -w - -i eth0 ip6 | sixstack dump -"
 )]
 struct Cli {
     #[command(subcommand)]
