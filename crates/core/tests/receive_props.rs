@@ -267,12 +267,18 @@ fn peer_ll() -> Ipv6Addr {
 }
 
 fn ra_frame() -> Vec<u8> {
+    ra_with_lifetimes(86400, 14400)
+}
+
+/// The RA from fe80::1: router lifetime 1800 s, MTU 1500, prefix 2001:db8:1::/64 (on-link,
+/// autonomous) with these lifetimes, RDNSS 2001:db8:1::53 for 3600 s.
+fn ra_with_lifetimes(valid: u32, preferred: u32) -> Vec<u8> {
     let mut m = vec![134, 0, 0, 0, 64, 0, 0x07, 0x08, 0, 0, 0, 0, 0, 0, 0, 0];
     m.extend_from_slice(&slla(mac(PEER), 1));
     m.extend_from_slice(&[5, 1, 0, 0, 0, 0, 0x05, 0xdc]);
     m.extend_from_slice(&[3, 4, 64, 0xc0]);
-    m.extend_from_slice(&86400u32.to_be_bytes());
-    m.extend_from_slice(&14400u32.to_be_bytes());
+    m.extend_from_slice(&valid.to_be_bytes());
+    m.extend_from_slice(&preferred.to_be_bytes());
     m.extend_from_slice(&[0; 4]);
     m.extend_from_slice(&a("2001:db8:1::").octets());
     m.extend_from_slice(&[25, 3, 0, 0, 0, 0, 0x0e, 0x10]);
@@ -606,6 +612,32 @@ fn link_up_after_the_mldv1_querier_timed_out_reports_with_mldv2() {
     }
     assert!(types.contains(&143), "MLDv2 reports on link up: {types:?}");
     assert!(!types.contains(&131), "no MLDv1 report: {types:?}");
+}
+
+#[test]
+fn link_up_after_the_valid_lifetime_ran_out_forgets_the_address() {
+    // An address whose valid lifetime ends while the link is down (RFC 4862 §5.5.4: it
+    // is removed then) must not come back, nor go through DAD again, at link up.
+    let mut n = Node::new(false);
+    n.stack
+        .receive(n.now, IfaceId(1), &ra_with_lifetimes(120, 60));
+    n.advance(Duration::from_secs(1));
+    let global = n.global;
+    n.drain();
+    n.stack.set_link(n.now, IfaceId(1), false);
+    n.advance(Duration::from_secs(86400));
+    n.stack.set_link(n.now, IfaceId(1), true);
+    n.check();
+    let i = n.stack.interface(IfaceId(1)).unwrap();
+    assert!(
+        i.addrs.get(&global).is_none(),
+        "{global} outlived its lifetime"
+    );
+    n.advance(Duration::from_secs(5));
+    while let Some((_, f)) = n.stack.transmit() {
+        let dad_for_global = f.len() >= 78 && f[54] == 135 && f[62..78] == global.octets();
+        assert!(!dad_for_global, "DAD for the expired {global}");
+    }
 }
 
 proptest! {
