@@ -8,6 +8,7 @@ use std::net::Ipv6Addr;
 
 use proptest::prelude::*;
 use sixstack_core::iface::IfaceConfig;
+use sixstack_core::mld::MldVersion;
 use sixstack_core::nd::neighbor::NeighborConfig;
 use sixstack_core::nd::ra::{AdvPrefix, AdvertConfig};
 use sixstack_core::nd::router::RouterListConfig;
@@ -266,12 +267,18 @@ fn peer_ll() -> Ipv6Addr {
 }
 
 fn ra_frame() -> Vec<u8> {
+    ra_with_lifetimes(86400, 14400)
+}
+
+/// The RA from fe80::1: router lifetime 1800 s, MTU 1500, prefix 2001:db8:1::/64 (on-link,
+/// autonomous) with these lifetimes, RDNSS 2001:db8:1::53 for 3600 s.
+fn ra_with_lifetimes(valid: u32, preferred: u32) -> Vec<u8> {
     let mut m = vec![134, 0, 0, 0, 64, 0, 0x07, 0x08, 0, 0, 0, 0, 0, 0, 0, 0];
     m.extend_from_slice(&slla(mac(PEER), 1));
     m.extend_from_slice(&[5, 1, 0, 0, 0, 0, 0x05, 0xdc]);
     m.extend_from_slice(&[3, 4, 64, 0xc0]);
-    m.extend_from_slice(&86400u32.to_be_bytes());
-    m.extend_from_slice(&14400u32.to_be_bytes());
+    m.extend_from_slice(&valid.to_be_bytes());
+    m.extend_from_slice(&preferred.to_be_bytes());
     m.extend_from_slice(&[0; 4]);
     m.extend_from_slice(&a("2001:db8:1::").octets());
     m.extend_from_slice(&[25, 3, 0, 0, 0, 0, 0x0e, 0x10]);
@@ -566,6 +573,71 @@ fn link_down_forgets_rdnss_so_poll_at_stays_ahead() {
     n.stack.set_link(n.now, IfaceId(1), true);
     assert!(n.stack.interface(IfaceId(1)).unwrap().rdnss.is_empty());
     n.check();
+}
+
+/// An MLDv1 General Query (RFC 2710 §3.6) from fe80::1 with its Router Alert.
+fn mldv1_query() -> Vec<u8> {
+    let ff1 = a("ff02::1");
+    let mut q = vec![130, 0, 0, 0, 0x27, 0x10, 0, 0];
+    q.extend_from_slice(&[0; 16]);
+    let c = upper_checksum(peer_ll(), ff1, 58, &q);
+    q[2..4].copy_from_slice(&c.to_be_bytes());
+    let mut hbh = vec![58, 0, 5, 2, 0, 0, 1, 0];
+    hbh.extend_from_slice(&q);
+    eth(mcast(ff1), mac(PEER), &ipv6(peer_ll(), ff1, 0, 1, &hbh))
+}
+
+#[test]
+fn link_up_after_the_mldv1_querier_timed_out_reports_with_mldv2() {
+    // Found by the stack_receive fuzz target: the Older Version Querier Present timer
+    // (RFC 3810 §8.2.1) is not run while the link is down; after link up the host still
+    // reported with MLDv1 long after it should have expired, and poll_at() named its
+    // past expiry.
+    let mut n = Node::new(false);
+    n.stack.receive(n.now, IfaceId(1), &mldv1_query());
+    let version = |n: &Node| n.stack.interface(IfaceId(1)).unwrap().mld.version();
+    assert_eq!(version(&n), MldVersion::V1);
+    n.drain();
+    n.stack.set_link(n.now, IfaceId(1), false);
+    // Past Robustness × Query Interval + Query Response Interval (260 s).
+    n.advance(Duration::from_secs(300));
+    n.stack.set_link(n.now, IfaceId(1), true);
+    assert_eq!(version(&n), MldVersion::V2);
+    n.check();
+    let mut types = Vec::new();
+    while let Some((_, f)) = n.stack.transmit() {
+        if f.len() > 62 && f[20] == 0 && f[54] == 58 {
+            types.push(f[62]);
+        }
+    }
+    assert!(types.contains(&143), "MLDv2 reports on link up: {types:?}");
+    assert!(!types.contains(&131), "no MLDv1 report: {types:?}");
+}
+
+#[test]
+fn link_up_after_the_valid_lifetime_ran_out_forgets_the_address() {
+    // An address whose valid lifetime ends while the link is down (RFC 4862 §5.5.4: it
+    // is removed then) must not come back, nor go through DAD again, at link up.
+    let mut n = Node::new(false);
+    n.stack
+        .receive(n.now, IfaceId(1), &ra_with_lifetimes(120, 60));
+    n.advance(Duration::from_secs(1));
+    let global = n.global;
+    n.drain();
+    n.stack.set_link(n.now, IfaceId(1), false);
+    n.advance(Duration::from_secs(86400));
+    n.stack.set_link(n.now, IfaceId(1), true);
+    n.check();
+    let i = n.stack.interface(IfaceId(1)).unwrap();
+    assert!(
+        i.addrs.get(&global).is_none(),
+        "{global} outlived its lifetime"
+    );
+    n.advance(Duration::from_secs(5));
+    while let Some((_, f)) = n.stack.transmit() {
+        let dad_for_global = f.len() >= 78 && f[54] == 135 && f[62..78] == global.octets();
+        assert!(!dad_for_global, "DAD for the expired {global}");
+    }
 }
 
 proptest! {

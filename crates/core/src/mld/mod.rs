@@ -536,6 +536,9 @@ impl MldHost {
     /// reports went out from :: (RFC 3810 §5.2.13 asks for new reports then).
     pub fn link_up(&mut self, now: Instant, rng: &mut Rng, out: &mut Vec<MldAction>) {
         self.link_up = true;
+        // The Older Version Querier Present timer does not run while the link is down:
+        // the older querier may be gone by now, and the reports below must say so.
+        self.expire_v1_querier(now, out);
         let rv = self.robustness();
         let delay_max = self.cfg.unsolicited_report_interval;
         match self.mode {
@@ -586,13 +589,7 @@ impl MldHost {
 
     /// Fires the timers due at or before `now`.
     pub fn poll(&mut self, now: Instant, rng: &mut Rng, out: &mut Vec<MldAction>) {
-        if self.v1_querier_until.is_some_and(|t| t <= now) {
-            // RFC 3810 §8.2.1: the older querier is gone.
-            self.v1_querier_until = None;
-            if self.mode == MldVersion::V1 && self.cfg.force_version.is_none() {
-                self.switch_mode(MldVersion::V2, out);
-            }
-        }
+        self.expire_v1_querier(now, out);
         if !self.link_up {
             return;
         }
@@ -938,6 +935,16 @@ impl MldHost {
     }
 
     /// RFC 3810 §8.2.1: a change of mode cancels every pending answer and retransmission.
+    fn expire_v1_querier(&mut self, now: Instant, out: &mut Vec<MldAction>) {
+        if self.v1_querier_until.is_some_and(|t| t <= now) {
+            // RFC 3810 §8.2.1: the older querier is gone.
+            self.v1_querier_until = None;
+            if self.mode == MldVersion::V1 && self.cfg.force_version.is_none() {
+                self.switch_mode(MldVersion::V2, out);
+            }
+        }
+    }
+
     fn switch_mode(&mut self, to: MldVersion, out: &mut Vec<MldAction>) {
         self.mode = to;
         self.general_at = None;

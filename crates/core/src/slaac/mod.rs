@@ -429,6 +429,9 @@ impl AddrTable {
             out.push(SlaacAction::JoinGroup(ALL_NODES));
             self.all_nodes_joined = true;
         }
+        // Lifetimes do not run while the link is down: what ran out meanwhile goes now,
+        // rather than through DAD again.
+        self.expire(now, out);
         if !self.entries.iter().any(|e| e.origin == Origin::LinkLocal) {
             self.form_link_local(out);
         }
@@ -656,6 +659,18 @@ impl AddrTable {
         }
     }
 
+    /// RFC 4862 §5.5.4: an address whose valid lifetime ran out is removed.
+    fn expire(&mut self, now: Instant, out: &mut Vec<SlaacAction>) {
+        let mut i = 0;
+        while i < self.entries.len() {
+            if self.entries[i].valid_until <= now {
+                self.remove_at(i, out);
+            } else {
+                i += 1;
+            }
+        }
+    }
+
     /// Probes, DAD completion, preferred -> deprecated, valid expiry, temporary
     /// regeneration. However far `now` jumped, each of these happens at most once per
     /// address per call: no loop over elapsed periods, no burst of probes.
@@ -694,15 +709,7 @@ impl AddrTable {
                 }
             }
         }
-        // RFC 4862 §5.5.4: an address whose valid lifetime ran out is removed.
-        let mut i = 0;
-        while i < self.entries.len() {
-            if self.entries[i].valid_until <= now {
-                self.remove_at(i, out);
-            } else {
-                i += 1;
-            }
-        }
+        self.expire(now, out);
         for i in 0..self.entries.len() {
             let e = &self.entries[i];
             if e.state == AddrState::Preferred && e.preferred_until <= now {
