@@ -71,6 +71,12 @@ fn kernel_hosts_ping_each_other_over_a_bridge() {
     ]);
     assert!(out.contains("8008 bytes from 2001:db8:1::1"), "{out}");
     assert!(out.contains("2 received"), "{out}");
+    // The capture saw the fragments of both, and tshark reads them as sound.
+    for mac in [a.mac("eth0"), b.mac("eth0")] {
+        let n = lab.count_frames("br0.pcap", &format!("eth.src == {mac} && ipv6.fraghdr"));
+        assert!(n >= 2 * 6, "{n} fragments from {mac}");
+        lab.assert_clean_captures(&mac);
+    }
 }
 
 #[test]

@@ -1238,3 +1238,139 @@ pub fn mdb_groups(sw: &Ns, bridge: &str, port: &str) -> Vec<String> {
     }
     groups
 }
+
+// ----- judging the captures -------------------------------------------------------------
+
+impl Lab {
+    /// Makes a TAP device that appeared in the switch namespace (one the daemon created,
+    /// `sixstack link add`) a port of `bridge`, up. Waits for it to exist.
+    pub fn attach_tap(&self, ifname: &str, bridge: &Bridge) {
+        let sw = &self.switch;
+        wait_for(
+            &format!("{ifname} to exist"),
+            Duration::from_secs(10),
+            || {
+                sw.run(&["ip", "link", "show", "dev", ifname])
+                    .status
+                    .success()
+                    .then_some(())
+            },
+        );
+        sw.ok(&["ip", "link", "set", ifname, "master", &bridge.name, "up"]);
+    }
+
+    /// Every frame sent by `mac` in the captures so far that tshark finds malformed, or with
+    /// a bad ICMPv6, UDP or UDP-Lite checksum (of the outermost header: an ICMPv6 error
+    /// quotes what it is about), or with an expert error outside an ICMPv6 error's quote.
+    /// Each as `<pcap> frame <n>: <info>`. Frames of the kernel are not judged: it leaves
+    /// checksums to an offload that never happens on a veth, so captures show them unset.
+    pub fn tshark_flagged(&self, mac: &str) -> Vec<String> {
+        assert!(which("tshark").is_some(), "tshark is not installed");
+        let mut flagged = Vec::new();
+        let Ok(dir) = fs::read_dir(self.out_dir()) else {
+            return flagged;
+        };
+        let mut pcaps: Vec<PathBuf> = dir
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "pcap"))
+            .collect();
+        pcaps.sort();
+        let opts = [
+            "-o",
+            "udp.check_checksum:TRUE",
+            "-o",
+            "udplite.check_checksum:TRUE",
+            "-o",
+            "tcp.check_checksum:TRUE",
+        ];
+        let filter = format!(
+            "eth.src == {mac} && (_ws.malformed || icmpv6.checksum.status#1 == \"Bad\" || \
+             udp.checksum.status#1 == \"Bad\" || \
+             (_ws.expert.severity == \"Error\" && !(icmpv6.type#1 < 128)))"
+        );
+        for pcap in pcaps {
+            let p = pcap.to_string_lossy().into_owned();
+            // UDP payloads are the tests' own bytes: decoded as data, not by port.
+            let ports = Command::new("tshark")
+                .args([
+                    "-r",
+                    &p,
+                    "-T",
+                    "fields",
+                    "-e",
+                    "udp.srcport",
+                    "-e",
+                    "udp.dstport",
+                ])
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                .unwrap_or_default();
+            let mut ports: Vec<&str> = ports
+                .split(|c: char| c.is_whitespace() || c == ',')
+                .filter(|s| !s.is_empty())
+                .collect();
+            ports.sort_unstable();
+            ports.dedup();
+            let mut cmd = Command::new("tshark");
+            cmd.args(["-r", &p]).args(opts);
+            for port in ports {
+                cmd.args(["-d", &format!("udp.port=={port},data")]);
+            }
+            cmd.args([
+                "-Y",
+                &filter,
+                "-T",
+                "fields",
+                "-e",
+                "frame.number",
+                "-e",
+                "_ws.col.Info",
+            ]);
+            let out = cmd.output().expect("run tshark");
+            assert!(
+                out.status.success(),
+                "tshark failed on {p}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let name = pcap
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            for line in String::from_utf8_lossy(&out.stdout).lines() {
+                if let Some((n, info)) = line.split_once('\t') {
+                    flagged.push(format!("{name} frame {n}: {info}"));
+                }
+            }
+        }
+        flagged
+    }
+
+    /// Fails the test when [`Lab::tshark_flagged`] finds anything sent by `mac`.
+    pub fn assert_clean_captures(&self, mac: &str) {
+        let flagged = self.tshark_flagged(mac);
+        assert!(
+            flagged.is_empty(),
+            "tshark flags frames sent by {mac}:\n{}",
+            flagged.join("\n")
+        );
+    }
+
+    /// How many frames of the captures match the display filter `filter` (for example
+    /// `ipv6.fraghdr && eth.src == 02:..`), counted per capture file.
+    pub fn count_frames(&self, pcap: &str, filter: &str) -> usize {
+        let p = self.out_dir().join(pcap);
+        let out = Command::new("tshark")
+            .arg("-r")
+            .arg(&p)
+            .args(["-Y", filter, "-T", "fields", "-e", "frame.number"])
+            .output()
+            .expect("run tshark");
+        assert!(
+            out.status.success(),
+            "tshark -Y {filter}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).lines().count()
+    }
+}
