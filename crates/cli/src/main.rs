@@ -45,8 +45,31 @@ enum Command {
         The same seed gives the same output, byte for byte."
     )]
     Demo(DemoArgs),
-    /// Run the stack as a daemon on TAP devices (not yet: issue #4).
-    Run(Rest),
+    /// Run the stack as a daemon on TAP devices, with a control socket for the
+    /// `link`, `addr`, `route`, `neigh`, `stats` and `events` commands and for applications.
+    #[command(
+        long_about = "Run the stack as a daemon on TAP devices.\n\n\
+        Each TAP device (created in the current network namespace if absent, and brought up) \
+        becomes an interface of the stack: the kernel holds one end of the wire, the stack \
+        the other, with a MAC address of its own. The daemon listens on a Unix control \
+        socket for the other sixstack commands and for applications (sixstack-client). \
+        Static configuration made through it (links, addresses, routes) is saved in the \
+        state file and restored at the next start. It runs until SIGINT or SIGTERM.",
+        after_help = "Examples:\n  \
+        sudo sixstack run --tap tap0\n  \
+        sudo sixstack run --tap tap0 --tap tap1 --control /tmp/sx.sock --pcap /tmp/caps\n  \
+        sudo sixstack run --config /etc/sixstack.toml --log-format json 2> events.jsonl\n  \
+        sudo ip netns exec lab sixstack run --tap tap0 --control /run/lab.sock\n\n\
+        Then, from the kernel side:\n  \
+        ip -6 addr add 2001:db8:1::1/64 dev tap0\n  \
+        ping -6 -c 3 fe80::...%tap0     (the stack's link-local: sixstack addr show)\n\n\
+        The configuration file (TOML) has `forwarding`, `hosts`, `seed`, [[interface]] \
+        tables (name, mac, mtu, accept_ra, send_rs, dad_transmits, temporary_addresses, \
+        iid, addresses, [interface.advertise] for router advertisements) and [[route]] \
+        tables (to, via, dev, metric).\n\n\
+        Exit status: 0 after a clean stop, 1 when the daemon could not start or failed."
+    )]
+    Run(RunArgs),
     /// Show and change interfaces of a running daemon (not yet: issue #4).
     Link(Rest),
     /// Show and change addresses of a running daemon (not yet: issue #4).
@@ -114,6 +137,30 @@ struct DemoArgs {
 }
 
 #[derive(Args)]
+struct RunArgs {
+    /// A TAP device to drive; created if absent. Repeat for more.
+    #[arg(long = "tap", value_name = "NAME")]
+    taps: Vec<String>,
+    /// A TOML configuration file: interfaces, addresses, routes, forwarding,
+    /// router advertisements.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// The control socket [default: $SIXSTACK_CONTROL, else /run/sixstack.sock].
+    #[arg(long, value_name = "PATH")]
+    control: Option<PathBuf>,
+    /// Where configuration made through the control socket is kept
+    /// [default: beside the control socket, with the extension .state].
+    #[arg(long, value_name = "FILE")]
+    state: Option<PathBuf>,
+    /// Write one pcap per interface into this directory (NAME.pcap).
+    #[arg(long, value_name = "DIR")]
+    pcap: Option<PathBuf>,
+    /// How the log on standard error is written.
+    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    log_format: String,
+}
+
+#[derive(Args)]
 struct Rest {
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
     args: Vec<OsString>,
@@ -168,7 +215,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Dump(a) => dump(a),
         Command::Demo(a) => demo(a),
-        Command::Run(_) => not_yet("run", 4),
+        Command::Run(a) => run_daemon(a),
         Command::Link(_) => not_yet("link", 4),
         Command::Addr(_) => not_yet("addr", 4),
         Command::Route(_) => not_yet("route", 4),
@@ -181,6 +228,34 @@ fn main() -> ExitCode {
         Command::Ftp(_) => not_yet("ftp", 5),
         Command::Ftpd(_) => not_yet("ftpd", 5),
         Command::Socks(_) => not_yet("socks", 5),
+    }
+}
+
+fn run_daemon(a: RunArgs) -> ExitCode {
+    if a.taps.is_empty() && a.config.is_none() {
+        eprintln!(
+            "sixstack run: note: no --tap and no --config: only links saved earlier or added \
+             with `sixstack link add NAME` will be driven"
+        );
+    }
+    let opts = sixstack_host::Options {
+        taps: a.taps,
+        config: a.config,
+        control: sixstack_host::Options::control_path(a.control),
+        state: a.state,
+        pcap: a.pcap,
+        log_format: if a.log_format == "json" {
+            sixstack_host::LogFormat::Json
+        } else {
+            sixstack_host::LogFormat::Text
+        },
+    };
+    match sixstack_host::run(opts) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sixstack run: {e}");
+            ExitCode::from(1)
+        }
     }
 }
 

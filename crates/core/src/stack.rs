@@ -408,6 +408,41 @@ impl Stack {
         self.pmtu.get(dst)
     }
 
+    /// The interface a packet to `dst` leaves by and the source address RFC 6724 §5
+    /// picks for it (what a driver shows, or uses to build a whole packet itself).
+    pub fn source_towards(
+        &mut self,
+        dst: &Ipv6Addr,
+        zone: Option<IfaceId>,
+    ) -> Result<(IfaceId, Ipv6Addr), Error> {
+        let iface = match self.is_own_addr(dst) {
+            Some(i) if zone.is_none() => i,
+            _ => self.route(dst, zone)?.0,
+        };
+        let src = self
+            .select_source(dst, Some(iface))
+            .ok_or(Error::NoSourceAddress)?;
+        Ok((iface, src))
+    }
+
+    /// Empties an interface's neighbor cache of learned entries (packets waiting for
+    /// resolution are dropped; static entries stay). Returns how many entries went.
+    pub fn flush_neighbors(&mut self, now: Instant, id: IfaceId) -> Result<usize, Error> {
+        self.now = self.now.max(now);
+        let mut out = Vec::new();
+        let iface = self.ifaces.get_mut(&id).ok_or(Error::NoSuchInterface)?;
+        let before = iface.neighbors.len();
+        iface.neighbors.flush(&mut out);
+        let n = before - iface.neighbors.len();
+        self.run_neighbor(now, id, out);
+        Ok(n)
+    }
+
+    /// How many sockets are open.
+    pub fn socket_count(&self) -> usize {
+        self.sockets.len()
+    }
+
     /// The addresses of an interface that are usable (preferred or deprecated).
     pub fn assigned_addrs(&self, id: IfaceId) -> Vec<Ipv6Addr> {
         self.ifaces

@@ -1,0 +1,322 @@
+//! The daemon's configuration file (TOML). Every field is optional.
+//!
+//! ```toml
+//! forwarding = false            # be a router: forward between interfaces (RFC 8200 §3)
+//! hosts = "/etc/hosts"          # names for `resolve`
+//! seed = 7                      # fix the stack's randomness (tests); random when absent
+//!
+//! [[interface]]
+//! name = "tap0"                 # a TAP device, created if absent
+//! mac = "02:00:5e:00:53:01"     # the stack's MAC on it; derived from the name when absent
+//! mtu = 1500
+//! accept_ra = true              # learn from Router Advertisements (hosts)
+//! send_rs = true                # solicit them at link up (hosts)
+//! dad_transmits = 1             # RFC 4862 DupAddrDetectTransmits; 0 turns DAD off
+//! temporary_addresses = true    # RFC 8981
+//! iid = "stable"                # "stable" (RFC 7217) or "eui64"
+//! addresses = ["2001:db8:1::2/64"]
+//!
+//! [interface.advertise]         # send Router Advertisements here (RFC 4861 §6.2)
+//! max_interval = 600            # seconds (MaxRtrAdvInterval)
+//! min_interval = 198
+//! default_lifetime = 1800       # seconds; 0: not a default router
+//! managed = false
+//! other_config = false
+//! link_mtu = 1500               # 0: no MTU option
+//! cur_hop_limit = 64
+//! rdnss = ["2001:db8:1::53"]
+//! dnssl = ["example.test"]
+//! [[interface.advertise.prefix]]
+//! prefix = "2001:db8:1::/64"
+//! on_link = true
+//! autonomous = true
+//! valid_lifetime = 2592000
+//! preferred_lifetime = 604800
+//!
+//! [[route]]
+//! to = "2001:db8:9::/48"
+//! via = "fe80::1"               # absent: on-link
+//! dev = "tap0"
+//! metric = 1024
+//! ```
+
+use std::net::Ipv6Addr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use sixstack_core::IfaceConfig;
+use sixstack_core::nd::ra::{AdvPrefix, AdvertConfig};
+use sixstack_core::slaac::IidMode;
+use sixstack_core::time::Duration;
+use sixstack_wire::addr::EthernetAddress;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub forwarding: bool,
+    pub hosts: Option<PathBuf>,
+    pub seed: Option<u64>,
+    #[serde(default, rename = "interface")]
+    pub interfaces: Vec<InterfaceConfig>,
+    #[serde(default, rename = "route")]
+    pub routes: Vec<RouteConfig>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InterfaceConfig {
+    pub name: String,
+    pub mac: Option<String>,
+    pub mtu: Option<u32>,
+    pub accept_ra: Option<bool>,
+    pub send_rs: Option<bool>,
+    pub dad_transmits: Option<u32>,
+    pub temporary_addresses: Option<bool>,
+    pub iid: Option<String>,
+    #[serde(default)]
+    pub addresses: Vec<String>,
+    pub advertise: Option<AdvertiseConfig>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdvertiseConfig {
+    pub max_interval: Option<u64>,
+    pub min_interval: Option<u64>,
+    pub default_lifetime: Option<u16>,
+    #[serde(default)]
+    pub managed: bool,
+    #[serde(default)]
+    pub other_config: bool,
+    pub link_mtu: Option<u32>,
+    pub cur_hop_limit: Option<u8>,
+    pub reachable_time: Option<u32>,
+    pub retrans_timer: Option<u32>,
+    #[serde(default)]
+    pub rdnss: Vec<Ipv6Addr>,
+    #[serde(default)]
+    pub dnssl: Vec<String>,
+    #[serde(default, rename = "prefix")]
+    pub prefixes: Vec<PrefixConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrefixConfig {
+    pub prefix: String,
+    pub on_link: Option<bool>,
+    pub autonomous: Option<bool>,
+    pub valid_lifetime: Option<u32>,
+    pub preferred_lifetime: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteConfig {
+    pub to: String,
+    pub via: Option<Ipv6Addr>,
+    pub dev: String,
+    pub metric: Option<u32>,
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        Self::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    pub fn parse(text: &str) -> Result<Config, String> {
+        let c: Config = toml::from_str(text).map_err(|e| e.to_string())?;
+        // Check now what would otherwise fail half-way through the start.
+        for i in &c.interfaces {
+            i.iface_config(&[0; 32])?;
+            for a in &i.addresses {
+                parse_prefix(a)?;
+            }
+        }
+        for r in &c.routes {
+            parse_prefix(&r.to)?;
+        }
+        Ok(c)
+    }
+
+    pub fn interface(&self, name: &str) -> Option<&InterfaceConfig> {
+        self.interfaces.iter().find(|i| i.name == name)
+    }
+}
+
+impl InterfaceConfig {
+    /// The core's interface configuration, with the daemon's defaults (temporary
+    /// addresses on) and `secret` as the RFC 7217 key. The MAC is filled in later.
+    pub fn iface_config(&self, secret: &[u8; 32]) -> Result<IfaceConfig, String> {
+        let mac = match &self.mac {
+            Some(m) => parse_mac(m)?,
+            None => EthernetAddress([0x02, 0, 0, 0, 0, 0]),
+        };
+        let mut c = IfaceConfig::ethernet(&self.name, mac);
+        c.mtu = self.mtu;
+        c.slaac.stable_secret = *secret;
+        c.slaac.temporary.enabled = self.temporary_addresses.unwrap_or(true);
+        if let Some(a) = self.accept_ra {
+            c.accept_ra = a;
+        }
+        if let Some(s) = self.send_rs {
+            c.send_rs = s;
+        }
+        if let Some(d) = self.dad_transmits {
+            c.slaac.dup_addr_detect_transmits = d;
+        }
+        match self.iid.as_deref() {
+            None | Some("stable") => c.slaac.iid_mode = IidMode::Stable,
+            Some("eui64") => c.slaac.iid_mode = IidMode::Eui64,
+            Some(o) => {
+                return Err(format!(
+                    "interface {}: iid {o:?}: use \"stable\" or \"eui64\"",
+                    self.name
+                ));
+            }
+        }
+        if let Some(a) = &self.advertise {
+            c.advertise = Some(a.advert_config()?);
+        }
+        Ok(c)
+    }
+}
+
+impl AdvertiseConfig {
+    fn advert_config(&self) -> Result<AdvertConfig, String> {
+        let mut a = AdvertConfig {
+            adv_send_advertisements: true,
+            ..AdvertConfig::default()
+        };
+        if let Some(s) = self.max_interval {
+            if !(4..=1800).contains(&s) {
+                return Err(format!(
+                    "advertise.max_interval {s}: RFC 4861 §6.2.1 wants 4 to 1800 seconds"
+                ));
+            }
+            a.max_rtr_adv_interval = Duration::from_secs(s);
+        }
+        if let Some(s) = self.min_interval {
+            a.min_rtr_adv_interval = Some(Duration::from_secs(s));
+        }
+        a.adv_default_lifetime = self.default_lifetime;
+        a.adv_managed_flag = self.managed;
+        a.adv_other_config_flag = self.other_config;
+        if let Some(m) = self.link_mtu {
+            a.adv_link_mtu = m;
+        }
+        if let Some(h) = self.cur_hop_limit {
+            a.adv_cur_hop_limit = h;
+        }
+        if let Some(t) = self.reachable_time {
+            a.adv_reachable_time = t;
+        }
+        if let Some(t) = self.retrans_timer {
+            a.adv_retrans_timer = t;
+        }
+        a.rdnss = self.rdnss.clone();
+        a.dnssl = self.dnssl.clone();
+        for p in &self.prefixes {
+            let (prefix, len) = parse_prefix(&p.prefix)?;
+            let mut ap = AdvPrefix::new(prefix, len);
+            if let Some(v) = p.on_link {
+                ap.on_link = v;
+            }
+            if let Some(v) = p.autonomous {
+                ap.autonomous = v;
+            }
+            if let Some(v) = p.valid_lifetime {
+                ap.valid_lifetime = v;
+            }
+            if let Some(v) = p.preferred_lifetime {
+                ap.preferred_lifetime = v;
+            }
+            a.prefixes.push(ap);
+        }
+        Ok(a)
+    }
+}
+
+/// "2001:db8::/32" or "2001:db8::1/64"; a bare address is a /128.
+pub fn parse_prefix(s: &str) -> Result<(Ipv6Addr, u8), String> {
+    let (a, l) = match s.split_once('/') {
+        Some((a, l)) => (a, Some(l)),
+        None => (s, None),
+    };
+    let addr: Ipv6Addr = a
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not an IPv6 address or prefix (example: 2001:db8::/64)"))?;
+    let len = match l {
+        Some(l) => l
+            .trim()
+            .parse::<u8>()
+            .ok()
+            .filter(|l| *l <= 128)
+            .ok_or_else(|| format!("{s:?}: the prefix length must be 0 to 128"))?,
+        None => 128,
+    };
+    Ok((addr, len))
+}
+
+pub fn parse_mac(s: &str) -> Result<EthernetAddress, String> {
+    let m: EthernetAddress = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a MAC address (example: 02:00:5e:00:53:01)"))?;
+    if m.0[0] & 1 != 0 {
+        return Err(format!(
+            "{s}: a multicast MAC cannot be an interface's address"
+        ));
+    }
+    Ok(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_example_parses() {
+        let doc = include_str!("config.rs");
+        let example: String = doc
+            .lines()
+            .skip_while(|l| !l.starts_with("//! ```toml"))
+            .skip(1)
+            .take_while(|l| !l.starts_with("//! ```"))
+            .map(|l| l.trim_start_matches("//!").trim_start_matches(' '))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let c = Config::parse(&example).unwrap();
+        assert_eq!(c.seed, Some(7));
+        assert_eq!(c.interfaces.len(), 1);
+        let i = &c.interfaces[0];
+        let ic = i.iface_config(&[1; 32]).unwrap();
+        assert_eq!(ic.mtu, Some(1500));
+        assert!(ic.slaac.temporary.enabled);
+        let adv = ic.advertise.unwrap();
+        assert_eq!(adv.prefixes.len(), 1);
+        assert_eq!(adv.prefixes[0].prefix_len, 64);
+        assert_eq!(adv.adv_default_lifetime, Some(1800));
+        assert_eq!(c.routes[0].via, Some("fe80::1".parse().unwrap()));
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        assert!(Config::parse("bogus = 1").unwrap_err().contains("bogus"));
+        let e = Config::parse("[[interface]]\nname = \"t\"\naddresses = [\"2001:db8::1/129\"]")
+            .unwrap_err();
+        assert!(e.contains("0 to 128"), "{e}");
+        let e =
+            Config::parse("[[interface]]\nname = \"t\"\nmac = \"01:00:00:00:00:01\"").unwrap_err();
+        assert!(e.contains("multicast"), "{e}");
+        let e = Config::parse("[[interface]]\nname = \"t\"\niid = \"x\"").unwrap_err();
+        assert!(e.contains("eui64"), "{e}");
+        assert_eq!(
+            parse_prefix("2001:db8::1").unwrap(),
+            ("2001:db8::1".parse().unwrap(), 128)
+        );
+    }
+}
