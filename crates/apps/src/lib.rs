@@ -1,6 +1,13 @@
 //! sixstack-apps: the tools around the stack as library code, testable without a terminal.
 //!
 //! - [`dump`]: the protocol dissector behind `sixstack dump`.
+//! - [`probe`]: what ping6 and tracert6 need of a stack ([`probe::ProbeNet`]), so that the
+//!   same logic runs in the simulator and against the daemon.
+//! - [`ping`]: ping6, as iputils' ping.
+//! - [`tracert`]: tracert6, traceroute with tracepath's path MTU.
 #![forbid(unsafe_code)]
 
 pub mod dump;
+pub mod ping;
+pub mod probe;
+pub mod tracert;
