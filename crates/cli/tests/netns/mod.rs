@@ -38,6 +38,9 @@ use std::sync::{Arc, Mutex, Once};
 use std::thread;
 use std::time::{Duration, Instant};
 
+pub use sixstack_api::{AddrInfo, AddrOrigin, AddrState, LinkInfo, Op, Reply, RouteInfo};
+use sixstack_client::Connection;
+
 /// How long one command may run before it is killed and the test fails.
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -437,12 +440,11 @@ impl Lab {
         } else {
             format!("{}-run{}", d.name, d.runs)
         };
-        let dir = d.dir.to_string_lossy().into_owned();
         d.pid = self.spawn_with(
             &self.switch,
             &logname,
             &argv,
-            &[("SIXSTACK_STATE_DIR", &dir), ("RUST_BACKTRACE", "1")],
+            &[("RUST_BACKTRACE", "1")],
             Duration::from_secs(5),
         );
         let pid = d.pid;
@@ -853,8 +855,8 @@ pub struct Daemon {
     pub control: PathBuf,
     /// Its capture folder (`--pcap`), inside the output folder.
     pub pcap: PathBuf,
-    /// Its own folder (configuration, control socket; `SIXSTACK_STATE_DIR`), kept across
-    /// restarts.
+    /// Its own folder (configuration, control socket, and the state file the daemon keeps
+    /// beside it), kept across restarts.
     pub dir: PathBuf,
     pub config: Option<PathBuf>,
     pub taps: Vec<String>,
@@ -891,6 +893,94 @@ impl Daemon {
     pub fn addrs(&self) -> Vec<serde_json::Value> {
         let text = self.cli_ok(&["addr", "show", "--json"]);
         parse_json_list(&text)
+    }
+}
+
+/// The control requests of the tests, through `sixstack-client`'s connection (what tools
+/// link).
+impl Daemon {
+    /// One control request; fails the test when the daemon answers with an error.
+    pub fn call(&self, op: Op) -> Reply {
+        self.try_call(op.clone())
+            .unwrap_or_else(|e| panic!("{op:?}: {e}"))
+    }
+
+    /// One control request, the daemon's error as an `io::Error`.
+    pub fn try_call(&self, op: Op) -> std::io::Result<Reply> {
+        let mut c = Connection::open_at(&self.control, "netns test")?;
+        c.call(op)
+    }
+
+    /// The addresses of every interface.
+    pub fn addr_list(&self) -> Vec<AddrInfo> {
+        match self.call(Op::AddrShow { dev: None }) {
+            Reply::Addrs { addrs } => addrs,
+            r => panic!("addr_show answered {r:?}"),
+        }
+    }
+
+    /// The interfaces.
+    pub fn links(&self) -> Vec<LinkInfo> {
+        match self.call(Op::LinkShow { dev: None }) {
+            Reply::Links { links } => links,
+            r => panic!("link_show answered {r:?}"),
+        }
+    }
+
+    /// The routes.
+    pub fn routes(&self) -> Vec<RouteInfo> {
+        match self.call(Op::RouteShow {}) {
+            Reply::Routes { routes } => routes,
+            r => panic!("route_show answered {r:?}"),
+        }
+    }
+
+    /// The stack's MAC address on `dev`.
+    pub fn mac(&self, dev: &str) -> String {
+        self.links()
+            .into_iter()
+            .find(|l| l.name == dev)
+            .and_then(|l| l.mac)
+            .unwrap_or_else(|| panic!("no MAC for {dev}"))
+    }
+
+    /// Adds a static address (`2001:db8:1::2/64`) to `dev`.
+    pub fn addr_add(&self, dev: &str, cidr: &str) {
+        let (a, l) = cidr.split_once('/').expect("address/length");
+        self.call(Op::AddrAdd {
+            dev: dev.into(),
+            address: a.parse().expect("an IPv6 address"),
+            prefix_len: l.parse().expect("a prefix length"),
+        });
+    }
+
+    /// Waits until `addr` on `dev` is in `state`, and returns it.
+    pub fn wait_addr(&self, dev: &str, addr: Ipv6Addr, state: AddrState) -> AddrInfo {
+        wait_for(
+            &format!("{addr} on {dev} to be {}", state.as_str()),
+            Duration::from_secs(15),
+            || {
+                self.addr_list()
+                    .into_iter()
+                    .find(|a| a.interface == dev && a.address == addr && a.state == state)
+            },
+        )
+    }
+
+    /// The preferred link-local address on `dev` (waiting for DAD to finish).
+    pub fn link_local(&self, dev: &str) -> Ipv6Addr {
+        wait_for(
+            &format!("a preferred link-local address on {dev}"),
+            Duration::from_secs(15),
+            || {
+                self.addr_list().into_iter().find_map(|a| {
+                    (a.interface == dev
+                        && a.origin == AddrOrigin::LinkLocal
+                        && a.state == AddrState::Preferred)
+                        .then_some(a.address)
+                })
+            },
+        )
     }
 }
 
