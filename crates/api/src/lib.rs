@@ -123,7 +123,10 @@ pub enum Op {
     /// Saved in the daemon's state. Answered with [`Reply::Links`] (the new one).
     LinkAdd {
         dev: String,
-        /// A MAC address ("02:00:5e:10:00:01"); the device's own when absent.
+        /// The stack's MAC address on the link ("02:00:5e:10:00:01"). Not the device's
+        /// own, which is the kernel's end of the wire; when absent, a locally
+        /// administered one derived from the name and the daemon's secret (stable across
+        /// restarts).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         mac: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -341,7 +341,6 @@ impl Daemon {
             None => tap::derive_mac(&self.secret, &spec.name),
         };
         cfg.link = LinkKind::Ethernet { mac };
-        let existed = tap::device_exists(&spec.name);
         let tap = Tap::open(&spec.name, spec.mtu.or(icfg.mtu)).map_err(|e| {
             format!(
                 "cannot open TAP device {}: {e}{}",
@@ -373,13 +372,12 @@ impl Daemon {
         let key = self.next_key;
         self.next_key += 1;
         let reader = tap.spawn_reader(key, self.frames_tx.clone());
-        let pcap = self.open_pcap(&spec.name, id);
         self.log.info(
             now,
             Some(&spec.name),
             &format!(
                 "TAP device {} ({}), stack MAC {mac}, kernel MAC {}, MTU {}, {}",
-                if existed { "opened" } else { "created" },
+                if tap.existed { "opened" } else { "created" },
                 if up { "up" } else { "down" },
                 kernel_mac.map_or_else(|| "?".to_string(), |m| m.to_string()),
                 self.stack.interface(id).map_or(0, |i| i.mtu),
@@ -390,6 +388,7 @@ impl Daemon {
                 },
             ),
         );
+        let pcap = self.open_pcap(&spec.name, id);
         self.taps.insert(
             id,
             TapSlot {

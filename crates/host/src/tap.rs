@@ -83,14 +83,8 @@ impl Tap {
     }
 
     /// Up and running: administratively up with carrier. An error (ENODEV) when the
-    /// device is gone.
+    /// device is gone: the ioctl asks by name in the daemon's network namespace.
     pub fn is_up(&self) -> io::Result<bool> {
-        if !device_exists(&self.name) {
-            return Err(io::Error::new(
-                io::ErrorKind::NotFound,
-                "the device no longer exists",
-            ));
-        }
         self.dev.is_running()
     }
 
@@ -133,9 +127,18 @@ impl Tap {
 
 /// Whether a network device of that name exists in this network namespace.
 pub fn device_exists(name: &str) -> bool {
-    // /sys/class/net shows the namespace sysfs was mounted in; `ip netns exec` mounts
-    // the right one. The name was checked to hold no '/'.
-    std::path::Path::new("/sys/class/net").join(name).exists()
+    // /proc/net is the reading process's own network namespace, whatever /sys shows
+    // (a namespace entered without remounting sysfs keeps the old one's /sys/class/net).
+    std::fs::read_to_string("/proc/net/dev")
+        .map(|t| proc_net_dev_has(&t, name))
+        .unwrap_or(false)
+}
+
+fn proc_net_dev_has(text: &str, name: &str) -> bool {
+    text.lines()
+        .skip(2)
+        .filter_map(|l| l.split_once(':'))
+        .any(|(n, _)| n.trim() == name)
 }
 
 /// A locally administered unicast MAC for the stack's end of device `name`.
@@ -164,6 +167,17 @@ mod tests {
         for m in [a, derive_mac(b"", ""), derive_mac(&[0xff; 32], "x")] {
             assert_eq!(m.0[0] & 0x03, 0x02, "{m}");
         }
+    }
+
+    #[test]
+    fn proc_net_dev_lists_devices() {
+        let t = "Inter-|   Receive\n face |bytes\n    lo: 0 0 0\n  tap0: 1 2 3\ntap10:5\n";
+        assert!(proc_net_dev_has(t, "tap0"));
+        assert!(proc_net_dev_has(t, "tap10"));
+        assert!(proc_net_dev_has(t, "lo"));
+        assert!(!proc_net_dev_has(t, "tap1"));
+        assert!(!proc_net_dev_has(t, "face |bytes"));
+        assert!(device_exists("lo"));
     }
 
     #[test]
