@@ -5,8 +5,10 @@
 //!   same logic runs in the simulator and against the daemon.
 //! - [`ping`]: ping6, as iputils' ping.
 //! - [`tracert`]: tracert6, traceroute with tracepath's path MTU.
+//! - [`daemon_net`]: [`probe::ProbeNet`] over the daemon, through `sixstack-client`.
 #![forbid(unsafe_code)]
 
+pub mod daemon_net;
 pub mod dump;
 pub mod ping;
 pub mod probe;

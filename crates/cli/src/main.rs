@@ -10,7 +10,9 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+mod ctl;
 mod demo;
+mod probe_cmd;
 use sixstack_apps::dump::run::{self, DumpError, Options, Style};
 
 #[derive(Parser)]
@@ -70,22 +72,30 @@ enum Command {
         Exit status: 0 after a clean stop, 1 when the daemon could not start or failed."
     )]
     Run(RunArgs),
-    /// Show and change interfaces of a running daemon (not yet: issue #4).
+    /// Interfaces of the running daemon: show, add, del.
+    #[command(after_help = CTL_HELP_LINK)]
     Link(Rest),
-    /// Show and change addresses of a running daemon (not yet: issue #4).
+    /// Addresses of the running daemon: show, add, del.
+    #[command(after_help = CTL_HELP_ADDR)]
     Addr(Rest),
-    /// Show and change routes of a running daemon (not yet: issues #4 and #6).
+    /// Routes of the running daemon: show, add, del.
+    #[command(after_help = CTL_HELP_ROUTE)]
     Route(Rest),
-    /// Show and flush the neighbor cache of a running daemon (not yet: issue #4).
+    /// The neighbor cache of the running daemon: show, flush.
+    #[command(after_help = CTL_HELP_NEIGH)]
     Neigh(Rest),
-    /// Show the counters of a running daemon (not yet: issue #4).
+    /// The counters of the running daemon (RFC 4293, RFC 4113, drops by reason).
+    #[command(after_help = CTL_HELP_STATS)]
     Stats(Rest),
-    /// Stream the events of a running daemon (not yet: issue #4).
+    /// Stream the events of the running daemon until interrupted.
+    #[command(after_help = CTL_HELP_EVENTS)]
     Events(Rest),
-    /// Send ICMPv6 echo requests (not yet: issue #4).
-    Ping6(Rest),
-    /// Trace the route to a destination (not yet: issue #4).
-    Tracert6(Rest),
+    /// Send ICMPv6 echo requests through the daemon (iputils' ping options).
+    #[command(after_help = PING_HELP)]
+    Ping6(probe_cmd::PingArgs),
+    /// Trace the routers to a destination through the daemon, with the path MTU per hop.
+    #[command(after_help = TRACE_HELP)]
+    Tracert6(probe_cmd::TraceArgs),
     /// Measure TCP and UDP throughput (not yet: issue #5).
     Ttcp(Rest),
     /// FTP client with EPRT/EPSV (not yet: issue #5).
@@ -168,7 +178,11 @@ struct Rest {
 
 /// Rewrites `ping6 ...` into `sixstack ping6 ...` for the tool names the binary answers to.
 fn argv() -> Vec<OsString> {
-    let mut args: Vec<OsString> = std::env::args_os().collect();
+    alias(std::env::args_os().collect())
+}
+
+/// `ping6 ARGS` as `sixstack ping6 ARGS`, by the program's name.
+fn alias(mut args: Vec<OsString>) -> Vec<OsString> {
     let invoked = args
         .first()
         .and_then(|a| {
@@ -216,18 +230,78 @@ fn main() -> ExitCode {
         Command::Dump(a) => dump(a),
         Command::Demo(a) => demo(a),
         Command::Run(a) => run_daemon(a),
-        Command::Link(_) => not_yet("link", 4),
-        Command::Addr(_) => not_yet("addr", 4),
-        Command::Route(_) => not_yet("route", 4),
-        Command::Neigh(_) => not_yet("neigh", 4),
-        Command::Stats(_) => not_yet("stats", 4),
-        Command::Events(_) => not_yet("events", 4),
-        Command::Ping6(_) => not_yet("ping6", 4),
-        Command::Tracert6(_) => not_yet("tracert6", 4),
+        Command::Link(r) => control("link", r),
+        Command::Addr(r) => control("addr", r),
+        Command::Route(r) => control("route", r),
+        Command::Neigh(r) => control("neigh", r),
+        Command::Stats(r) => control("stats", r),
+        Command::Events(r) => control("events", r),
+        Command::Ping6(a) => probe_cmd::ping6(a),
+        Command::Tracert6(a) => probe_cmd::tracert6(a),
         Command::Ttcp(_) => not_yet("ttcp", 5),
         Command::Ftp(_) => not_yet("ftp", 5),
         Command::Ftpd(_) => not_yet("ftpd", 5),
         Command::Socks(_) => not_yet("socks", 5),
+    }
+}
+
+const CTL_HELP_LINK: &str = "Usage:\n  sixstack link [show [dev] NAME] [--json]\n  sixstack link add NAME [address MAC] [mtu N]\n  sixstack link del NAME\n\n\
+The daemon is found at $SIXSTACK_CONTROL, else /run/sixstack.sock (or --control PATH).\n\
+Exit status: 0 done, 1 the daemon refused or cannot be reached, 2 a usage error.";
+const CTL_HELP_ADDR: &str = "Usage:\n  sixstack addr [show [dev NAME]] [--json]\n  sixstack addr add ADDRESS/LEN dev NAME\n  sixstack addr del ADDRESS[/LEN] dev NAME\n\n\
+Example: sixstack addr add 2001:db8::2/64 dev tap0\n\
+--json gives per address: interface, address, prefix_len, scope, state (tentative, preferred,\n\
+deprecated, duplicate), origin (link-local, slaac, temporary, static), valid_lifetime and\n\
+preferred_lifetime in seconds (null: forever).\n\
+Exit status: 0 done, 1 the daemon refused or cannot be reached, 2 a usage error.";
+const CTL_HELP_ROUTE: &str = "Usage:\n  sixstack route [show] [--json]\n  sixstack route add PREFIX/LEN|default [via ADDRESS] dev NAME [metric N]\n  sixstack route del PREFIX/LEN|default [via ADDRESS] [dev NAME]\n\n\
+Example: sixstack route add 2001:db8:9::/48 via fe80::1 dev tap0\n\
+Exit status: 0 done, 1 the daemon refused or cannot be reached, 2 a usage error.";
+const CTL_HELP_NEIGH: &str = "Usage:\n  sixstack neigh [show [dev NAME]] [--json]\n  sixstack neigh flush [dev NAME|all]\n\n\
+Exit status: 0 done, 1 the daemon refused or cannot be reached, 2 a usage error.";
+const CTL_HELP_STATS: &str = "Usage:\n  sixstack stats [--json]\n\n\
+Exit status: 0 done, 1 the daemon cannot be reached, 2 a usage error.";
+const CTL_HELP_EVENTS: &str = "Usage:\n  sixstack events [--json]\n\n\
+One line (or JSON object) per event: addresses, neighbors, routers, prefixes, MLD, path MTU,\n\
+links going up and down. Runs until interrupted.";
+const PING_HELP: &str = "Examples:\n  sixstack ping6 -c 3 2001:db8::1\n  ping6 fe80::1%tap0\n  \
+sixstack ping6 -s 8000 -M want 2001:db8::1\n  sixstack ping6 -c 1 --json 2001:db8::1 | jq .\n\n\
+Lines and statistics as iputils' ping. Ctrl-C stops and prints the statistics.\n\
+Exit status: 0 a reply came, 1 no reply, 2 an error (bad option, no daemon, no route).";
+const TRACE_HELP: &str = "Examples:\n  sixstack tracert6 2001:db8:2::1\n  tracert6 -U -q 1 -m 10 2001:db8:2::1\n\n\
+Option letters are Linux traceroute's: -I ICMPv6 probes (default, as Windows tracert),\n\
+-U UDP probes to ports 33434 and up (-p), -m max hops (Windows: -h), -q probes per hop,\n\
+-w wait per probe in seconds (Windows: -w in ms), -f first hop, -s source, -i interface.\n\
+Without PACKETLEN each probe is as large as the path MTU and not fragmented, so a router\n\
+before a narrower link answers Packet Too Big: its hop shows `pmtu N` (as tracepath), and\n\
+the last line is tracepath's `Resume: pmtu N hops N back N`.\n\
+Exit status: 0 the destination answered, 1 it did not, 2 an error.";
+
+/// A control command: the words after its name, iproute2's way.
+fn control(name: &str, r: Rest) -> ExitCode {
+    let args: Vec<String> = r
+        .args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let cmd = match ctl::parse(name, &args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("sixstack {name}: {e}\nUsage: {}", ctl::usage(name));
+            return ExitCode::from(2);
+        }
+    };
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let r = ctl::run(&cmd, name, &mut out).and_then(|()| std::io::Write::flush(&mut out));
+    match r {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            drop(out);
+            eprintln!("sixstack {name}: {e}");
+            ExitCode::from(1)
+        }
     }
 }
 
