@@ -72,6 +72,42 @@ fn kernel_pings_our_link_local_and_global_addresses() {
     lab.assert_clean_captures(&mac);
 }
 
+#[test]
+fn our_ping6_pings_the_kernel_link_local_global_and_fragmented() {
+    let Some(lab) = Lab::new("our_ping6_pings_the_kernel_link_local_global_and_fragmented") else {
+        return;
+    };
+    let (k, d) = one_link(&lab);
+    let k_ll = k.link_local("eth0");
+    let ping6 = |args: &[&str]| {
+        let mut argv = vec!["ping6", "-c", "3", "-i", "0.2", "-W", "2"];
+        argv.extend_from_slice(args);
+        d.cli(&argv)
+    };
+    let ll = format!("{k_ll}%tap0");
+    for dst in [ll.as_str(), KERNEL] {
+        let out = ping6(&[dst]);
+        let text = netns::expect_success(&format!("ping6 {dst}"), &out);
+        assert!(text.contains("3 packets transmitted, 3 received"), "{text}");
+        assert!(text.contains(&format!("64 bytes from {dst}")), "{text}");
+    }
+    // 8000 bytes: we fragment the requests, the kernel fragments its replies.
+    let out = ping6(&["-s", "8000", KERNEL]);
+    let text = netns::expect_success("ping6 -s 8000", &out);
+    assert!(text.contains("3 received"), "{text}");
+    assert!(
+        text.contains(&format!("8008 bytes from {KERNEL}")),
+        "{text}"
+    );
+    let mac = d.mac("tap0");
+    let frags = lab.count_frames("br0.pcap", &format!("eth.src == {mac} && ipv6.fraghdr"));
+    assert!(frags >= 3 * 6, "{frags} fragments from us");
+    // Nobody there: no reply, exit status 1 as iputils' ping.
+    let out = d.cli(&["ping6", "-c", "1", "-W", "1", "2001:db8:1::99"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    lab.assert_clean_captures(&mac);
+}
+
 // ----- 2. radvd: SLAAC with RFC 7217 and RFC 8981 addresses, the default router ------------
 
 /// radvd.conf for `eth0`: prefix `long` (2001:db8:aa::/64, valid 7200 s, preferred 3600 s)
@@ -555,13 +591,7 @@ fn routed(lab: &Lab) -> (Ns, Ns, Daemon) {
     lab.tap("tap0", &br1);
     let d = lab.daemon(DaemonOpts::new(&["tap0"]));
     d.addr_add("tap0", "2001:db8:1::2/64");
-    d.call(Op::RouteAdd {
-        prefix: Ipv6Addr::UNSPECIFIED,
-        prefix_len: 0,
-        via: Some("2001:db8:1::1".parse().unwrap()),
-        dev: "tap0".into(),
-        metric: None,
-    });
+    d.route_add("default via 2001:db8:1::1 dev tap0");
     d.wait_addr("tap0", OURS.parse().unwrap(), AddrState::Preferred);
     (r, k, d)
 }
@@ -591,6 +621,71 @@ fn kernel_traceroute_to_us_crosses_the_router_and_ends_at_us() {
             .filter_map(|l| l.split_whitespace().nth(1))
             .collect();
         assert_eq!(hops, ["2001:db8:2::1", OURS], "{out}");
+    }
+    lab.assert_clean_captures(&d.mac("tap0"));
+}
+
+#[test]
+fn our_tracert6_lists_the_kernel_router_and_its_path_mtu() {
+    let Some(lab) = Lab::new("our_tracert6_lists_the_kernel_router_and_its_path_mtu") else {
+        return;
+    };
+    let (r, k, d) = routed(&lab);
+    // The far side is narrower: the router answers Packet Too Big, tracert6 shows it.
+    r.ok(&["ip", "link", "set", "eth2", "mtu", "1400"]);
+    k.ok(&["ip", "link", "set", "eth0", "mtu", "1400"]);
+    for proto in ["-I", "-U"] {
+        let out = d.cli_timeout(
+            &[
+                "tracert6",
+                proto,
+                "-q",
+                "1",
+                "-w",
+                "2",
+                "-m",
+                "6",
+                "--json",
+                "2001:db8:2::2",
+            ],
+            Duration::from_secs(60),
+        );
+        let text = netns::expect_success(&format!("tracert6 {proto}"), &out);
+        let lines = netns::parse_json_list(&text);
+        let hops: Vec<&serde_json::Value> = lines.iter().filter(|l| l["type"] == "hop").collect();
+        let addrs: Vec<String> = hops
+            .iter()
+            .map(|h| {
+                h["probes"]
+                    .as_array()
+                    .and_then(|p| p.iter().find_map(|p| p["from"].as_str()))
+                    .unwrap_or("*")
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(addrs, ["2001:db8:1::1", "2001:db8:2::2"], "{text}");
+        let summary = lines
+            .iter()
+            .find(|l| l["type"] == "summary")
+            .expect("a summary line");
+        assert_eq!(summary["reached"], true, "{text}");
+        assert_eq!(summary["pmtu"], 1400, "{text}");
+        let plain = d.cli_timeout(
+            &[
+                "tracert6",
+                proto,
+                "-q",
+                "1",
+                "-w",
+                "2",
+                "-m",
+                "6",
+                "2001:db8:2::2",
+            ],
+            Duration::from_secs(60),
+        );
+        let plain = netns::expect_success("tracert6", &plain);
+        assert!(plain.contains("pmtu 1400"), "{plain}");
     }
     lab.assert_clean_captures(&d.mac("tap0"));
 }
@@ -694,13 +789,7 @@ fn static_addresses_and_routes_come_back_after_a_daemon_restart() {
     let (k, mut d) = one_link(&lab);
     let k_ll = k.link_local("eth0");
     d.addr_add("tap0", "fd00:1::2/64");
-    d.call(Op::RouteAdd {
-        prefix: "2001:db8:9::".parse().unwrap(),
-        prefix_len: 48,
-        via: Some(k_ll),
-        dev: "tap0".into(),
-        metric: Some(100),
-    });
+    d.route_add(&format!("2001:db8:9::/48 via {k_ll} dev tap0 metric 100"));
     let ll = d.link_local("tap0");
     let mac = d.mac("tap0");
     let status = lab.stop_daemon(&d).expect("the daemon ran");

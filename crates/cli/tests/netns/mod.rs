@@ -911,28 +911,26 @@ impl Daemon {
         c.call(op)
     }
 
-    /// The addresses of every interface.
+    /// The addresses of every interface: `sixstack addr show --json`.
     pub fn addr_list(&self) -> Vec<AddrInfo> {
-        match self.call(Op::AddrShow { dev: None }) {
-            Reply::Addrs { addrs } => addrs,
-            r => panic!("addr_show answered {r:?}"),
-        }
+        self.cli_json(&["addr", "show", "--json"])
     }
 
-    /// The interfaces.
+    /// The interfaces: `sixstack link show --json`.
     pub fn links(&self) -> Vec<LinkInfo> {
-        match self.call(Op::LinkShow { dev: None }) {
-            Reply::Links { links } => links,
-            r => panic!("link_show answered {r:?}"),
-        }
+        self.cli_json(&["link", "show", "--json"])
     }
 
-    /// The routes.
+    /// The routes: `sixstack route show --json`.
     pub fn routes(&self) -> Vec<RouteInfo> {
-        match self.call(Op::RouteShow {}) {
-            Reply::Routes { routes } => routes,
-            r => panic!("route_show answered {r:?}"),
-        }
+        self.cli_json(&["route", "show", "--json"])
+    }
+
+    /// Runs `sixstack ARGS` (which prints a JSON array) and parses its output.
+    pub fn cli_json<T: serde::de::DeserializeOwned>(&self, args: &[&str]) -> Vec<T> {
+        let text = self.cli_ok(args);
+        serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("sixstack {}: {e}: {text}", args.join(" ")))
     }
 
     /// The stack's MAC address on `dev`.
@@ -944,14 +942,16 @@ impl Daemon {
             .unwrap_or_else(|| panic!("no MAC for {dev}"))
     }
 
-    /// Adds a static address (`2001:db8:1::2/64`) to `dev`.
+    /// `sixstack addr add CIDR dev DEV` (such as `2001:db8:1::2/64`).
     pub fn addr_add(&self, dev: &str, cidr: &str) {
-        let (a, l) = cidr.split_once('/').expect("address/length");
-        self.call(Op::AddrAdd {
-            dev: dev.into(),
-            address: a.parse().expect("an IPv6 address"),
-            prefix_len: l.parse().expect("a prefix length"),
-        });
+        self.cli_ok(&["addr", "add", cidr, "dev", dev]);
+    }
+
+    /// `sixstack route add ARGS`, in iproute2's words (`default via 2001:db8:1::1 dev tap0`).
+    pub fn route_add(&self, args: &str) {
+        let mut argv = vec!["route", "add"];
+        argv.extend(args.split_whitespace());
+        self.cli_ok(&argv);
     }
 
     /// Waits until `addr` on `dev` is in `state`, and returns it.
