@@ -358,6 +358,76 @@ fn rfc4862_5_4_4_duplicate_detected_by_a_neighbor_advertisement() {
 }
 
 #[test]
+fn rfc4862_5_4_5_the_owner_of_a_duplicate_address_is_an_ordinary_neighbor() {
+    // Found against the Linux kernel (crates/cli/tests/netns_interop.rs): once DAD finds
+    // an address duplicate, it is not ours (§5.4.5), so its owner's advertisements are
+    // answers like any other, not conflicts: we resolve it and talk to it.
+    let (mut net, link, h) = lan(
+        45,
+        "rfc4862_5_4_5_the_owner_of_a_duplicate_address_is_an_ordinary_neighbor",
+    );
+    net.run_until(Instant::from_secs(3));
+    let a = ip("2001:db8::1");
+    let t0 = net.now();
+    net.node_mut(h).add_address(t0, ETH0, a, 64).unwrap();
+    net.node_mut(h)
+        .add_address(t0, ETH0, ip("2001:db8::2"), 64)
+        .unwrap();
+    net.run_for(ms(500));
+    let owner = mac(0x99);
+    let na = |flags: u8, dst: Ipv6Addr| {
+        let opts = nd_options(&[ndiscopt::Repr::TargetLinkLayerAddr(&owner.0)]);
+        nd_frame(
+            owner,
+            mac(1),
+            a,
+            dst,
+            ndisc::Repr::NeighborAdvert {
+                flags,
+                target_addr: a,
+                options: &opts,
+            },
+        )
+    };
+    net.inject(link, None, na(na_flags::OVERRIDE, ip("ff02::1")));
+    net.run_for(secs(3));
+    assert_eq!(state(&net, h, ETH0, a), Some(AddrState::Duplicate));
+    // A datagram to the owner: resolved by its solicited answer, then sent to its MAC.
+    net.node_mut(h).take_events();
+    let t1 = net.now();
+    let s = net.node_mut(h).udp_open().unwrap();
+    net.node_mut(h)
+        .send_to(t1, s, a, 9, None, b"to the owner")
+        .expect("send");
+    net.run_for(ms(10));
+    assert!(
+        sent_by(&net, link, h, t1)
+            .iter()
+            .any(|s| s.is_icmp(Message::NEIGHBOR_SOLICIT))
+    );
+    net.inject(
+        link,
+        None,
+        na(na_flags::SOLICITED | na_flags::OVERRIDE, ip("2001:db8::2")),
+    );
+    net.run_for(ms(10));
+    let sent = sent_by(&net, link, h, t1);
+    let udp = sent
+        .iter()
+        .find(|s| s.proto == IpProtocol::UDP)
+        .expect("the datagram left once the owner answered");
+    assert_eq!(udp.eth_dst, owner);
+    assert_eq!(udp.src, ip("2001:db8::2"));
+    assert!(
+        !net.node_mut(h)
+            .take_events()
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::AddressConflict { .. })),
+        "the owner's answer was taken for a conflict"
+    );
+}
+
+#[test]
 fn rfc4862_5_4_3_duplicate_detected_by_another_nodes_dad_probe() {
     // Two sixstack hosts configured with the same address at the same moment.
     let mut net = Network::new(43);

@@ -416,6 +416,9 @@ impl Stack {
                 self.run_slaac(now, meta.iface, out);
                 return;
             }
+            // RFC 4862 §5.4.5: a duplicate address is not ours; its owner is an ordinary
+            // neighbor whose advertisements resolve it.
+            Some(AddrState::Duplicate) | None => {}
             Some(_) => {
                 // Our own advertisement reflected back is no conflict.
                 if tll.is_none() || tll != i.link.lladdr() {
@@ -426,7 +429,6 @@ impl Stack {
                 }
                 return;
             }
-            None => {}
         }
         let mut out = Vec::new();
         let rt = i.reachable_time;
