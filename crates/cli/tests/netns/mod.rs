@@ -894,17 +894,8 @@ impl Daemon {
         expect_success(&format!("sixstack {}", args.join(" ")), &out)
     }
 
-    /// `sixstack addr show --json`, parsed.
-    pub fn addrs(&self) -> Vec<serde_json::Value> {
-        let text = self.cli_ok(&["addr", "show", "--json"]);
-        parse_json_list(&text)
-    }
-}
-
-/// The control requests of the tests, through `sixstack-client`'s connection (what tools
-/// link).
-impl Daemon {
-    /// One control request; fails the test when the daemon answers with an error.
+    /// One control request through `sixstack-client`'s connection (what tools link), for
+    /// what the CLI does not show; fails the test when the daemon answers with an error.
     pub fn call(&self, op: Op) -> Reply {
         self.try_call(op.clone())
             .unwrap_or_else(|e| panic!("{op:?}: {e}"))
