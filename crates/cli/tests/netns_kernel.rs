@@ -74,7 +74,7 @@ fn kernel_hosts_ping_each_other_over_a_bridge() {
     // The capture saw the fragments of both, and tshark reads them as sound.
     for mac in [a.mac("eth0"), b.mac("eth0")] {
         let n = lab.count_frames("br0.pcap", &format!("eth.src == {mac} && ipv6.fraghdr"));
-        assert!(n >= 2 * 6, "{n} fragments from {mac}");
+        assert!(n >= 6, "{n} fragments from {mac}");
         lab.assert_clean_captures(&mac);
     }
 }

@@ -485,7 +485,10 @@ impl Lab {
         let path_s = path.to_string_lossy().into_owned();
         // --immediate-mode and -U: every packet is handed over and written at once (else
         // libpcap holds a block of them, lost when tcpdump is stopped); -Z root: Debian's
-        // tcpdump would otherwise drop to a user that cannot write here.
+        // tcpdump would otherwise drop to a user that cannot write here. -s and -B: the
+        // kernel's ring has a slot per snapshot length, so with the default (256 KiB) a
+        // 2 MiB buffer holds 8 frames and a burst of fragments overruns it on a busy
+        // machine; frames here are at most 1514 bytes (9 KiB for jumbo links).
         let mut child = ns
             .command(&[
                 "tcpdump",
@@ -497,7 +500,9 @@ impl Lab {
                 "-Z",
                 "root",
                 "-s",
-                "0",
+                "9216",
+                "-B",
+                "16384",
                 "-w",
                 &path_s,
             ])
@@ -889,17 +894,8 @@ impl Daemon {
         expect_success(&format!("sixstack {}", args.join(" ")), &out)
     }
 
-    /// `sixstack addr show --json`, parsed.
-    pub fn addrs(&self) -> Vec<serde_json::Value> {
-        let text = self.cli_ok(&["addr", "show", "--json"]);
-        parse_json_list(&text)
-    }
-}
-
-/// The control requests of the tests, through `sixstack-client`'s connection (what tools
-/// link).
-impl Daemon {
-    /// One control request; fails the test when the daemon answers with an error.
+    /// One control request through `sixstack-client`'s connection (what tools link), for
+    /// what the CLI does not show; fails the test when the daemon answers with an error.
     pub fn call(&self, op: Op) -> Reply {
         self.try_call(op.clone())
             .unwrap_or_else(|e| panic!("{op:?}: {e}"))
@@ -1446,8 +1442,9 @@ impl Lab {
         );
     }
 
-    /// How many frames of the captures match the display filter `filter` (for example
-    /// `ipv6.fraghdr && eth.src == 02:..`), counted per capture file.
+    /// How many frames of the capture `pcap` (a path in the output folder: `br0.pcap`, or
+    /// the daemon's own `sixstack-pcap/tap0.pcap`) match the display filter `filter` (for
+    /// example `ipv6.fraghdr && eth.src == 02:..`).
     pub fn count_frames(&self, pcap: &str, filter: &str) -> usize {
         let p = self.out_dir().join(pcap);
         let out = Command::new("tshark")
