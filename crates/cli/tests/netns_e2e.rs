@@ -1,242 +1,28 @@
-//! End to end through the real daemon, against the Linux kernel, in a network namespace
-//! made here (unique name, removed on exit and on failure) with documentation addresses
-//! only. Needs root: without it the test says why and passes, unless
-//! SIXSTACK_REQUIRE_ROOT_TESTS=1 (CI), where it fails. On failure the tap's capture and
-//! the daemon's log are left in `test-output/<test>/`.
+//! End to end through the real daemon and its command-line tools, against the Linux
+//! kernel, on the shared network-namespace harness (`netns/mod.rs`): a kernel host `k`
+//! (eth0) and the daemon (tap0) on one bridge, documentation addresses only. Needs root:
+//! without it the test says why and passes, unless SIXSTACK_REQUIRE_ROOT_TESTS=1 (CI),
+//! where it fails. On failure the captures and logs stay in `test-output/<test>/`.
+
+mod netns;
 
 use std::net::Ipv6Addr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::thread::sleep;
+use std::process::Output;
 use std::time::Duration;
 
+use netns::{BridgeOpts, Daemon, DaemonOpts, Lab, Ns, sixstack_bin, wait_for};
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_sixstack");
 const KERNEL_GLOBAL: &str = "2001:db8:5::1";
 const OUR_GLOBAL: &str = "2001:db8:5::2";
 
-/// Whether the test can run; panics when it must and cannot.
-fn may_run(test: &str) -> bool {
-    let required = std::env::var("SIXSTACK_REQUIRE_ROOT_TESTS").as_deref() == Ok("1");
-    let why = if !is_root() {
-        Some("not root (network namespaces and TAP devices need it)".to_string())
-    } else {
-        ["ip", "tcpdump", "ping"]
-            .into_iter()
-            .find(|t| {
-                Command::new("sh")
-                    .args(["-c", &format!("command -v {t}")])
-                    .output()
-                    .map(|o| !o.status.success())
-                    .unwrap_or(true)
-            })
-            .map(|t| format!("`{t}` is not installed"))
-    };
-    match why {
-        None => true,
-        Some(why) if required => panic!("{test}: SIXSTACK_REQUIRE_ROOT_TESTS=1 but {why}"),
-        Some(why) => {
-            eprintln!("{test}: SKIPPED: {why}; set SIXSTACK_REQUIRE_ROOT_TESTS=1 to fail instead");
-            false
-        }
-    }
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
-}
-
-/// A namespace with the daemon on tap0 and tcpdump on the tap; all undone on drop, and
-/// the evidence kept when the test is failing.
-struct Lab {
-    test: String,
-    ns: String,
-    dir: PathBuf,
-    daemon: Option<Child>,
-    tcpdump: Option<Child>,
-}
-
-impl Lab {
-    fn start(test: &str) -> Lab {
-        let nanos = std::time::SystemTime::UNIX_EPOCH
-            .elapsed()
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let ns = format!("sxc-{}-{:x}", std::process::id(), nanos);
-        let dir = std::env::temp_dir().join(&ns);
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut lab = Lab {
-            test: test.to_string(),
-            ns: ns.clone(),
-            dir,
-            daemon: None,
-            tcpdump: None,
-        };
-        run_ok(Command::new("ip").args(["netns", "add", &ns]));
-        lab.ns_ok(&["ip", "link", "set", "lo", "up"]);
-        let log = std::fs::File::create(lab.dir.join("daemon.log")).unwrap();
-        let daemon = Command::new("ip")
-            .args([
-                "netns",
-                "exec",
-                &ns,
-                BIN,
-                "run",
-                "--tap",
-                "tap0",
-                "--control",
-            ])
-            .arg(lab.control())
-            .arg("--state")
-            .arg(lab.dir.join("state.json"))
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("start the daemon");
-        lab.daemon = Some(daemon);
-        lab.wait_for("the control socket", || lab.control().exists());
-        lab.wait_for("tap0 in the namespace", || {
-            lab.ns(&["ip", "link", "show", "tap0"]).status.success()
-        });
-        let tcpdump = Command::new("ip")
-            .args([
-                "netns", "exec", &ns, "tcpdump", "-n", "-U", "-i", "tap0", "-w",
-            ])
-            .arg(lab.dir.join("tap0.pcap"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start tcpdump");
-        lab.tcpdump = Some(tcpdump);
-        // tcpdump needs a moment to attach before the interesting packets.
-        sleep(Duration::from_millis(500));
-        lab
-    }
-
-    fn control(&self) -> PathBuf {
-        self.dir.join("ctl.sock")
-    }
-
-    fn ns(&self, args: &[&str]) -> Output {
-        Command::new("ip")
-            .args(["netns", "exec", &self.ns])
-            .args(args)
-            .output()
-            .expect("run in the namespace")
-    }
-
-    fn ns_ok(&self, args: &[&str]) -> String {
-        let o = self.ns(args);
-        assert!(
-            o.status.success(),
-            "{args:?} failed: {}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8_lossy(&o.stdout).into_owned()
-    }
-
-    /// `sixstack ARGS` in the namespace, talking to this lab's daemon.
-    fn sixstack(&self, args: &[&str]) -> Output {
-        Command::new("ip")
-            .args(["netns", "exec", &self.ns, BIN])
-            .args(args)
-            .env("SIXSTACK_CONTROL", self.control())
-            .output()
-            .expect("run sixstack")
-    }
-
-    fn wait_for(&self, what: &str, mut ok: impl FnMut() -> bool) {
-        for _ in 0..100 {
-            if ok() {
-                return;
-            }
-            sleep(Duration::from_millis(100));
-        }
-        panic!("{}: timed out waiting for {what}", self.test);
-    }
-
-    fn addrs(&self) -> Vec<Value> {
-        let o = self.sixstack(&["addr", "show", "--json"]);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        serde_json::from_slice::<Value>(&o.stdout)
-            .expect("addr show --json is JSON")
-            .as_array()
-            .cloned()
-            .expect("an array")
-    }
-
-    /// The kernel's usable link-local address on tap0 (after its DAD).
-    fn kernel_link_local(&self) -> Ipv6Addr {
-        let mut found = None;
-        self.wait_for("the kernel's link-local address", || {
-            let out = self.ns_ok(&[
-                "ip", "-6", "-j", "addr", "show", "dev", "tap0", "scope", "link",
-            ]);
-            let v: Value = serde_json::from_str(&out).unwrap_or(Value::Null);
-            found = v[0]["addr_info"].as_array().and_then(|a| {
-                a.iter()
-                    .find(|i| i["tentative"].is_null())
-                    .and_then(|i| i["local"].as_str()?.parse().ok())
-            });
-            found.is_some()
-        });
-        found.unwrap()
-    }
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        for c in [self.daemon.take(), self.tcpdump.take()]
-            .into_iter()
-            .flatten()
-        {
-            stop(c);
-        }
-        let _ = Command::new("ip").args(["netns", "del", &self.ns]).status();
-        if std::thread::panicking() {
-            let root = Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2);
-            let out = root
-                .unwrap_or(Path::new("."))
-                .join("test-output")
-                .join(&self.test);
-            let _ = std::fs::create_dir_all(&out);
-            for f in ["tap0.pcap", "daemon.log", "state.json"] {
-                let _ = std::fs::copy(self.dir.join(f), out.join(f));
-            }
-            eprintln!("{}: capture and daemon log in {}", self.test, out.display());
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// SIGTERM (a clean stop, the pcap flushed), then SIGKILL if it lingers.
-fn stop(mut c: Child) {
-    let _ = Command::new("kill")
-        .args(["-TERM", &c.id().to_string()])
-        .status();
-    for _ in 0..50 {
-        if let Ok(Some(_)) = c.try_wait() {
-            return;
-        }
-        sleep(Duration::from_millis(100));
-    }
-    let _ = c.kill();
-    let _ = c.wait();
-}
-
-fn run_ok(c: &mut Command) {
-    let o = c.output().expect("run");
-    assert!(
-        o.status.success(),
-        "{c:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+/// A kernel host `k` (eth0) and the daemon (tap0) on one bridge; no global addresses yet.
+fn lab_link(lab: &Lab) -> (Ns, Daemon) {
+    let br = lab.bridge("br0", BridgeOpts::default());
+    let k = lab.host("k");
+    lab.link(&k, "eth0", &br);
+    lab.tap("tap0", &br);
+    (k, lab.daemon(DaemonOpts::new(&["tap0"])))
 }
 
 fn text(o: &Output) -> String {
@@ -248,28 +34,54 @@ fn text(o: &Output) -> String {
     )
 }
 
+/// `addr show --json` as JSON values (the field names are the CLI's contract).
+fn addrs(d: &Daemon) -> Vec<Value> {
+    d.cli_json(&["addr", "show", "--json"])
+}
+
+/// Our global address and the kernel's, both usable.
+fn globals(k: &Ns, d: &Daemon) {
+    k.addr_add("eth0", &format!("{KERNEL_GLOBAL}/64"));
+    d.addr_add("tap0", &format!("{OUR_GLOBAL}/64"));
+    wait_for(
+        "our global address to be preferred",
+        Duration::from_secs(15),
+        || {
+            addrs(d)
+                .iter()
+                .any(|a| {
+                    a["address"] == OUR_GLOBAL
+                        && a["state"] == "preferred"
+                        && a["origin"] == "static"
+                })
+                .then_some(())
+        },
+    );
+}
+
 #[test]
 fn daemon_on_a_tap_pings_the_kernel_and_answers_it() {
-    let test = "daemon_on_a_tap_pings_the_kernel_and_answers_it";
-    if !may_run(test) {
+    let Some(lab) = Lab::new("daemon_on_a_tap_pings_the_kernel_and_answers_it") else {
         return;
-    }
-    let lab = Lab::start(test);
+    };
+    let (k, d) = lab_link(&lab);
 
     // `addr show --json` lists our link-local address, preferred once DAD is done.
-    let mut ours_ll: Option<Ipv6Addr> = None;
-    lab.wait_for("our link-local address to be preferred", || {
-        ours_ll = lab.addrs().iter().find_map(|a| {
-            (a["interface"] == "tap0" && a["origin"] == "link-local" && a["state"] == "preferred")
-                .then(|| a["address"].as_str()?.parse().ok())
-                .flatten()
-        });
-        ours_ll.is_some()
-    });
-    let ours_ll = ours_ll.unwrap();
+    let ours_ll: Ipv6Addr = wait_for(
+        "our link-local address to be preferred",
+        Duration::from_secs(15),
+        || {
+            addrs(&d).iter().find_map(|a| {
+                (a["interface"] == "tap0"
+                    && a["origin"] == "link-local"
+                    && a["state"] == "preferred")
+                    .then(|| a["address"].as_str()?.parse().ok())
+                    .flatten()
+            })
+        },
+    );
     assert_eq!(ours_ll.segments()[0], 0xfe80);
-    let ll = lab
-        .addrs()
+    let ll = addrs(&d)
         .into_iter()
         .find(|a| a["origin"] == "link-local")
         .unwrap();
@@ -277,10 +89,10 @@ fn daemon_on_a_tap_pings_the_kernel_and_answers_it() {
     assert_eq!(ll["scope"], "link");
     assert!(ll["valid_lifetime"].is_null() && ll["preferred_lifetime"].is_null());
 
-    // Our ping6 to the kernel's link-local address on the tap.
-    let kernel_ll = lab.kernel_link_local();
+    // Our ping6 to the kernel's link-local address, through the tap.
+    let kernel_ll = k.link_local("eth0");
     let dst = format!("{kernel_ll}%tap0");
-    let o = lab.sixstack(&["ping6", "-c", "3", "-i", "0.2", &dst]);
+    let o = d.cli(&["ping6", "-c", "3", "-i", "0.2", &dst]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(
@@ -293,7 +105,7 @@ fn daemon_on_a_tap_pings_the_kernel_and_answers_it() {
     );
 
     // The kernel pings our link-local address.
-    let o = lab.ns(&[
+    let o = k.run(&[
         "ping",
         "-6",
         "-c",
@@ -302,29 +114,13 @@ fn daemon_on_a_tap_pings_the_kernel_and_answers_it() {
         "0.2",
         "-W",
         "2",
-        &format!("{ours_ll}%tap0"),
+        &format!("{ours_ll}%eth0"),
     ]);
     assert!(o.status.success(), "kernel ping: {}", text(&o));
 
     // Global addresses on both sides: ours through `addr add`, then pings both ways.
-    lab.ns_ok(&[
-        "ip",
-        "-6",
-        "addr",
-        "add",
-        &format!("{KERNEL_GLOBAL}/64"),
-        "dev",
-        "tap0",
-        "nodad",
-    ]);
-    let o = lab.sixstack(&["addr", "add", &format!("{OUR_GLOBAL}/64"), "dev", "tap0"]);
-    assert!(o.status.success(), "addr add: {}", text(&o));
-    lab.wait_for("our global address to be preferred", || {
-        lab.addrs().iter().any(|a| {
-            a["address"] == OUR_GLOBAL && a["state"] == "preferred" && a["origin"] == "static"
-        })
-    });
-    let o = lab.sixstack(&["ping6", "-c", "2", "-i", "0.2", "--json", KERNEL_GLOBAL]);
+    globals(&k, &d);
+    let o = d.cli(&["ping6", "-c", "2", "-i", "0.2", "--json", KERNEL_GLOBAL]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let last: Value = serde_json::from_str(
         String::from_utf8_lossy(&o.stdout)
@@ -335,18 +131,18 @@ fn daemon_on_a_tap_pings_the_kernel_and_answers_it() {
     .unwrap();
     assert_eq!(last["type"], "summary");
     assert_eq!(last["received"], 2, "{}", text(&o));
-    let o = lab.ns(&["ping", "-6", "-c", "2", "-i", "0.2", "-W", "2", OUR_GLOBAL]);
+    let o = k.run(&["ping", "-6", "-c", "2", "-i", "0.2", "-W", "2", OUR_GLOBAL]);
     assert!(o.status.success(), "kernel ping: {}", text(&o));
 
     // 8000-byte pings, fragmented both ways (the neighbor is resolved by now).
-    let o = lab.sixstack(&["ping6", "-c", "2", "-i", "0.2", "-s", "8000", KERNEL_GLOBAL]);
+    let o = d.cli(&["ping6", "-c", "2", "-i", "0.2", "-s", "8000", KERNEL_GLOBAL]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(
         String::from_utf8_lossy(&o.stdout).contains("2 received"),
         "{}",
         text(&o)
     );
-    let o = lab.ns(&[
+    let o = k.run(&[
         "ping", "-6", "-c", "2", "-i", "0.2", "-W", "2", "-s", "8000", OUR_GLOBAL,
     ]);
     assert!(o.status.success(), "kernel 8000-byte ping: {}", text(&o));
@@ -354,7 +150,7 @@ fn daemon_on_a_tap_pings_the_kernel_and_answers_it() {
 
     // tracert6 to the kernel: one hop, reached, in ICMP and UDP.
     for method in ["-I", "-U"] {
-        let o = lab.sixstack(&["tracert6", method, "-q", "1", "-w", "2", KERNEL_GLOBAL]);
+        let o = d.cli(&["tracert6", method, "-q", "1", "-w", "2", KERNEL_GLOBAL]);
         assert_eq!(o.status.code(), Some(0), "{}", text(&o));
         let out = String::from_utf8_lossy(&o.stdout);
         assert!(out.contains(&format!("\n 1  {KERNEL_GLOBAL}  ")), "{out}");
@@ -362,7 +158,7 @@ fn daemon_on_a_tap_pings_the_kernel_and_answers_it() {
     }
 
     // No reply: a documentation address nobody holds, exit status 1.
-    let o = lab.sixstack(&["ping6", "-c", "1", "-W", "1", "2001:db8:5::dead"]);
+    let o = d.cli(&["ping6", "-c", "1", "-W", "1", "2001:db8:5::dead"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(
         String::from_utf8_lossy(&o.stdout).contains("1 packets transmitted, 0 received"),
@@ -371,53 +167,29 @@ fn daemon_on_a_tap_pings_the_kernel_and_answers_it() {
     );
 }
 
-/// Our global address and the kernel's, both usable.
-fn globals(lab: &Lab) {
-    lab.ns_ok(&[
-        "ip",
-        "-6",
-        "addr",
-        "add",
-        &format!("{KERNEL_GLOBAL}/64"),
-        "dev",
-        "tap0",
-        "nodad",
-    ]);
-    let o = lab.sixstack(&["addr", "add", &format!("{OUR_GLOBAL}/64"), "dev", "tap0"]);
-    assert!(o.status.success(), "addr add: {}", text(&o));
-    lab.wait_for("our global address to be preferred", || {
-        lab.addrs()
-            .iter()
-            .any(|a| a["address"] == OUR_GLOBAL && a["state"] == "preferred")
-    });
-}
-
 #[test]
 fn control_commands_and_a_client_udp_socket_against_the_kernel() {
-    let test = "control_commands_and_a_client_udp_socket_against_the_kernel";
-    if !may_run(test) {
+    let Some(lab) = Lab::new("control_commands_and_a_client_udp_socket_against_the_kernel") else {
         return;
-    }
-    let lab = Lab::start(test);
+    };
+    let (k, d) = lab_link(&lab);
 
     // A live event stream sees the address we add.
-    let events = Command::new("ip")
-        .args(["netns", "exec", &lab.ns, BIN, "events", "--json"])
-        .env("SIXSTACK_CONTROL", lab.control())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("sixstack events");
-    sleep(Duration::from_millis(300));
-    globals(&lab);
+    let bin = sixstack_bin();
+    let control = d.control.to_string_lossy().into_owned();
+    let events = lab.spawn_with(
+        lab.switch(),
+        "events",
+        &[bin.to_str().unwrap(), "events", "--json"],
+        &[("SIXSTACK_CONTROL", &control)],
+        Duration::from_secs(2),
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    globals(&k, &d);
 
     // link show --json: tap0, up, a TAP device.
-    let o = lab.sixstack(&["link", "show", "--json"]);
-    assert!(o.status.success(), "{}", text(&o));
-    let links: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let links: Vec<Value> = d.cli_json(&["link", "show", "--json"]);
     let tap0 = links
-        .as_array()
-        .unwrap()
         .iter()
         .find(|l| l["name"] == "tap0")
         .expect("tap0 listed");
@@ -427,27 +199,16 @@ fn control_commands_and_a_client_udp_socket_against_the_kernel() {
     );
 
     // route add / show / del in iproute2's words.
-    let o = lab.sixstack(&[
-        "route",
-        "add",
-        "2001:db8:9::/48",
-        "via",
-        KERNEL_GLOBAL,
-        "dev",
-        "tap0",
-    ]);
-    assert!(o.status.success(), "{}", text(&o));
-    let o = lab.sixstack(&["route", "show"]);
-    let routes = String::from_utf8_lossy(&o.stdout).into_owned();
+    d.route_add(&format!("2001:db8:9::/48 via {KERNEL_GLOBAL} dev tap0"));
+    let routes = d.cli_ok(&["route", "show"]);
     assert!(
         routes.contains(&format!(
             "2001:db8:9::/48 via {KERNEL_GLOBAL} dev tap0 proto static"
         )),
         "{routes}"
     );
-    let o = lab.sixstack(&["route", "del", "2001:db8:9::/48"]);
-    assert!(o.status.success(), "{}", text(&o));
-    let o = lab.sixstack(&["route", "del", "2001:db8:9::/48"]);
+    d.cli_ok(&["route", "del", "2001:db8:9::/48"]);
+    let o = d.cli(&["route", "del", "2001:db8:9::/48"]);
     assert_eq!(
         o.status.code(),
         Some(1),
@@ -457,23 +218,24 @@ fn control_commands_and_a_client_udp_socket_against_the_kernel() {
     assert!(!String::from_utf8_lossy(&o.stderr).is_empty());
 
     // A client UdpSocket of this process (the daemon's socket is a file: no namespace
-    // needed) and a kernel UDP socket in the namespace that echoes one datagram.
-    let echo = Command::new("ip")
-        .args(["netns", "exec", &lab.ns, "/usr/bin/python3", "-c"])
-        .arg(
+    // needed) and a kernel UDP socket in `k` that echoes one datagram.
+    let echo = lab.spawn(
+        &k,
+        "echo",
+        &[
+            "/usr/bin/python3",
+            "-c",
             "import socket\n\
              s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)\n\
              s.bind(('::', 7007))\n\
              s.settimeout(10)\n\
              d, a = s.recvfrom(2000)\n\
              s.sendto(d.upper(), a)\n\
-             print(a[0], a[1])\n",
-        )
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python3 echo");
-    sleep(Duration::from_millis(500));
-    let s = sixstack_client::UdpSocket::bind_at(&lab.control(), false, "[::]:0").unwrap();
+             print(a[0], a[1], flush=True)\n",
+        ],
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let s = sixstack_client::UdpSocket::bind_at(&d.control, false, "[::]:0").unwrap();
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let to: sixstack_client::SocketAddr = format!("[{KERNEL_GLOBAL}]:7007").parse().unwrap();
     assert_eq!(s.send_to(b"hello kernel", to).unwrap(), 12);
@@ -482,22 +244,23 @@ fn control_commands_and_a_client_udp_socket_against_the_kernel() {
     assert_eq!(&buf[..n], b"HELLO KERNEL");
     assert_eq!(from, to);
     let local = s.local_addr().unwrap();
-    let said = echo.wait_with_output().unwrap();
+    wait_for("the echo to end", Duration::from_secs(10), || {
+        (!lab.running(echo)).then_some(())
+    });
     assert_eq!(
-        String::from_utf8_lossy(&said.stdout).trim(),
+        lab.log_of("echo").trim(),
         format!("{OUR_GLOBAL} {}", local.port)
     );
     drop(s);
 
     // neigh show has the kernel's address now; stats count our UDP.
-    let o = lab.sixstack(&["neigh", "show", "dev", "tap0"]);
+    let o = d.cli(&["neigh", "show", "dev", "tap0"]);
     assert!(
         String::from_utf8_lossy(&o.stdout).contains(&format!("{KERNEL_GLOBAL} dev tap0 lladdr ")),
         "{}",
         text(&o)
     );
-    let o = lab.sixstack(&["stats", "--json"]);
-    let stats: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let stats: Value = serde_json::from_str(&d.cli_ok(&["stats", "--json"])).unwrap();
     assert!(
         stats["udp"]["out_datagrams"].as_u64().unwrap() >= 1,
         "{stats}"
@@ -507,10 +270,8 @@ fn control_commands_and_a_client_udp_socket_against_the_kernel() {
         "{stats}"
     );
 
-    let _ = Command::new("kill")
-        .args(["-TERM", &events.id().to_string()])
-        .status();
-    let seen = String::from_utf8_lossy(&events.wait_with_output().unwrap().stdout).into_owned();
+    let _ = lab.stop(events);
+    let seen = lab.log_of("events");
     let ours: Vec<Value> = seen
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
