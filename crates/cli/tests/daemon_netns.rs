@@ -118,18 +118,45 @@ fn kernel_ping(k: &Ns, dst: &str) -> String {
     out
 }
 
-/// A Python program in `k`, in the background (its output in `<name>.log`).
-fn kernel_python(lab: &Lab, k: &Ns, name: &str, program: &str) -> u32 {
-    lab.spawn(k, name, &["/usr/bin/python3", "-c", program])
+/// A kernel socket in `k`, in the background (its output in `kernel.log`): UDP, or
+/// UDP-Lite with `setup` (its options) run first; bound to 2001:db8:1::1 port `from`, it
+/// sends `msg` to ours at port `to`, waits for one answer and prints it, with its source
+/// address and port.
+fn kernel_peer(lab: &Lab, k: &Ns, proto: &str, setup: &str, from: u16, to: u16, msg: &str) -> u32 {
+    let program = format!(
+        "import socket\n\
+         s=socket.socket(socket.AF_INET6,socket.SOCK_DGRAM,{proto})\n\
+         {setup}\
+         s.bind(('{KERNEL}',{from}))\n\
+         s.settimeout(10)\n\
+         s.sendto(b'{msg}',('{OURS}',{to}))\n\
+         d,a=s.recvfrom(2000)\n\
+         print(d.decode(),a[0],a[1])\n"
+    );
+    lab.spawn(k, "kernel", &["/usr/bin/python3", "-c", &program])
 }
 
-/// Waits for `kernel_python`'s program to end, which must succeed; returns its output.
-fn kernel_python_output(lab: &Lab, name: &str, pid: u32) -> String {
-    netns::wait_for(&format!("{name} to end"), Duration::from_secs(15), || {
-        (!lab.running(pid)).then_some(())
+/// The next datagram on `socket` (within 10 s).
+fn recv(c: &mut Client, socket: SocketId) -> sixstack_api::DatagramInfo {
+    let r = c.call(Op::Recv {
+        socket,
+        timeout_ms: Some(10_000),
     });
+    let Reply::Datagram(d) = r else {
+        panic!("{r:?}")
+    };
+    d
+}
+
+/// Waits for `kernel_peer`'s program to end, which must succeed; returns its output.
+fn kernel_peer_output(lab: &Lab, pid: u32) -> String {
+    netns::wait_for(
+        "the kernel's socket to end",
+        Duration::from_secs(15),
+        || (!lab.running(pid)).then_some(()),
+    );
     let st = lab.stop(pid).expect("it ran");
-    let out = lab.log_of(name);
+    let out = lab.log_of("kernel");
     assert!(st.success(), "kernel side: {st}: {out}");
     out
 }
@@ -236,21 +263,8 @@ fn udp_both_ways_between_a_client_socket_and_a_kernel_socket() {
     let (k, _d, mut c) = one_link(&lab);
     let socket = bound_socket(&mut c, SocketKind::Udp, 7007);
     // The kernel sends from port 9009 and waits for our answer.
-    let py = "import socket,sys\n\
-              s=socket.socket(socket.AF_INET6,socket.SOCK_DGRAM)\n\
-              s.bind(('2001:db8:1::1',9009))\n\
-              s.settimeout(10)\n\
-              s.sendto(b'hello from the kernel',('2001:db8:1::2',7007))\n\
-              d,a=s.recvfrom(2000)\n\
-              print(d.decode(),a[0],a[1])\n";
-    let kernel = kernel_python(&lab, &k, "kernel", py);
-    let r = c.call(Op::Recv {
-        socket,
-        timeout_ms: Some(10_000),
-    });
-    let Reply::Datagram(d) = r else {
-        panic!("{r:?}")
-    };
+    let kernel = kernel_peer(&lab, &k, "0", "", 9009, 7007, "hello from the kernel");
+    let d = recv(&mut c, socket);
     assert_eq!(d.data.as_slice(), b"hello from the kernel");
     assert_eq!(d.src, KERNEL.parse::<Ipv6Addr>().unwrap());
     assert_eq!((d.src_port, d.dst_port), (9009, 7007));
@@ -263,7 +277,7 @@ fn udp_both_ways_between_a_client_socket_and_a_kernel_socket() {
         data: Bytes(b"hello from sixstack".to_vec()),
     });
     assert!(matches!(r, Reply::Sent { bytes: 19 }), "{r:?}");
-    let text = kernel_python_output(&lab, "kernel", kernel);
+    let text = kernel_peer_output(&lab, kernel);
     assert_eq!(text.trim(), "hello from sixstack 2001:db8:1::2 7007");
     // A port nobody listens on: the kernel's Port Unreachable reaches the socket.
     c.call(Op::SendTo {
@@ -455,23 +469,16 @@ fn udplite_both_ways_with_partial_coverage() {
         option: sixstack_api::SocketOption::UdpliteSendCoverage(16),
     });
     // The kernel covers 12 bytes (header and 4 of data) and accepts only 16 or more.
-    let py = "import socket\n\
-              s=socket.socket(socket.AF_INET6,socket.SOCK_DGRAM,136)\n\
-              s.setsockopt(136,10,12)\n\
-              s.setsockopt(136,11,16)\n\
-              s.bind(('2001:db8:1::1',9010))\n\
-              s.settimeout(10)\n\
-              s.sendto(b'lite from the kernel',('2001:db8:1::2',7008))\n\
-              d,a=s.recvfrom(2000)\n\
-              print(d.decode())\n";
-    let kernel = kernel_python(&lab, &k, "kernel", py);
-    let r = c.call(Op::Recv {
-        socket,
-        timeout_ms: Some(10_000),
-    });
-    let Reply::Datagram(d) = r else {
-        panic!("{r:?}")
-    };
+    let kernel = kernel_peer(
+        &lab,
+        &k,
+        "136",
+        "s.setsockopt(136,10,12)\ns.setsockopt(136,11,16)\n",
+        9010,
+        7008,
+        "lite from the kernel",
+    );
+    let d = recv(&mut c, socket);
     assert_eq!(d.data.as_slice(), b"lite from the kernel");
     assert_eq!(d.coverage, 12);
     c.call(Op::SendTo {
@@ -481,8 +488,8 @@ fn udplite_both_ways_with_partial_coverage() {
         zone: None,
         data: Bytes(b"lite from sixstack".to_vec()),
     });
-    let text = kernel_python_output(&lab, "kernel", kernel);
-    assert_eq!(text.trim(), "lite from sixstack");
+    let text = kernel_peer_output(&lab, kernel);
+    assert_eq!(text.trim(), "lite from sixstack 2001:db8:1::2 7008");
 }
 
 #[test]

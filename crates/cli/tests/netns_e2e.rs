@@ -39,6 +39,15 @@ fn addrs(d: &Daemon) -> Vec<Value> {
     d.cli_json(&["addr", "show", "--json"])
 }
 
+/// Two pings from the kernel (`ping -6` with `more` options) to `dst`; fails the test
+/// unless it succeeds. Returns its output.
+fn kernel_ping(k: &Ns, dst: &str, more: &[&str]) -> String {
+    let mut argv = vec!["ping", "-6", "-c", "2", "-i", "0.2", "-W", "2"];
+    argv.extend_from_slice(more);
+    argv.push(dst);
+    k.ok(&argv)
+}
+
 /// Our global address and the kernel's, both usable.
 fn globals(k: &Ns, d: &Daemon) {
     k.addr_add("eth0", &format!("{KERNEL_GLOBAL}/64"));
@@ -105,18 +114,7 @@ fn daemon_on_a_tap_pings_the_kernel_and_answers_it() {
     );
 
     // The kernel pings our link-local address.
-    let o = k.run(&[
-        "ping",
-        "-6",
-        "-c",
-        "2",
-        "-i",
-        "0.2",
-        "-W",
-        "2",
-        &format!("{ours_ll}%eth0"),
-    ]);
-    assert!(o.status.success(), "kernel ping: {}", text(&o));
+    kernel_ping(&k, &format!("{ours_ll}%eth0"), &[]);
 
     // Global addresses on both sides: ours through `addr add`, then pings both ways.
     globals(&k, &d);
@@ -131,8 +129,7 @@ fn daemon_on_a_tap_pings_the_kernel_and_answers_it() {
     .unwrap();
     assert_eq!(last["type"], "summary");
     assert_eq!(last["received"], 2, "{}", text(&o));
-    let o = k.run(&["ping", "-6", "-c", "2", "-i", "0.2", "-W", "2", OUR_GLOBAL]);
-    assert!(o.status.success(), "kernel ping: {}", text(&o));
+    kernel_ping(&k, OUR_GLOBAL, &[]);
 
     // 8000-byte pings, fragmented both ways (the neighbor is resolved by now).
     let o = d.cli(&["ping6", "-c", "2", "-i", "0.2", "-s", "8000", KERNEL_GLOBAL]);
@@ -142,11 +139,8 @@ fn daemon_on_a_tap_pings_the_kernel_and_answers_it() {
         "{}",
         text(&o)
     );
-    let o = k.run(&[
-        "ping", "-6", "-c", "2", "-i", "0.2", "-W", "2", "-s", "8000", OUR_GLOBAL,
-    ]);
-    assert!(o.status.success(), "kernel 8000-byte ping: {}", text(&o));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("8008 bytes from"));
+    let out = kernel_ping(&k, OUR_GLOBAL, &["-s", "8000"]);
+    assert!(out.contains("8008 bytes from"), "{out}");
 
     // tracert6 to the kernel: one hop, reached, in ICMP and UDP.
     for method in ["-I", "-U"] {
