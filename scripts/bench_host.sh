@@ -3,10 +3,12 @@
 # Called by `scripts/bench host`; needs root. Measures and prints; asserts nothing.
 #
 #  6. Ping round-trip time: the kernel pings sixstack over a TAP device, and pings another
-#     kernel over a veth pair, alternately, from one namespace with one ping.
+#     kernel over a veth pair, alternately, from one namespace with one ping: paced
+#     (-i 0.002: each request finds the other side idle) and flooding (-f).
 #  7. UDP datagrams per second: a kernel socket blasts datagrams (64 and 1200 bytes) at a
 #     sixstack-client UdpSocket through the daemon, and at a kernel socket over the veth
-#     (crates/client/examples/udp_bench.rs is sender and both receivers).
+#     (crates/client/examples/udp_bench.rs is sender and both receivers). Then the cost of
+#     the receive call alone: 50 datagrams queued before the receiver's first call.
 #
 # The lab: two network namespaces of its own, sxb-<pid>-k and sxb-<pid>-p.
 #
@@ -19,7 +21,8 @@
 # ended by their pids. Only 2001:db8::/32 addresses; no interface outside the two
 # namespaces is touched.
 #
-#   SIXSTACK_BENCH_PINGS      echo requests per ping run (default 2000)
+#   SIXSTACK_BENCH_PINGS      echo requests per paced ping run (default 2000)
+#   SIXSTACK_BENCH_FLOOD      echo requests per ping -f run (default 50000)
 #   SIXSTACK_BENCH_INTERVAL   ping's -i (default 0.002)
 #   SIXSTACK_BENCH_ROUNDS     rounds of each measurement, alternating the two (default 3)
 #   SIXSTACK_BENCH_DATAGRAMS  datagrams per UDP run (default 200000)
@@ -43,6 +46,10 @@ pings=${SIXSTACK_BENCH_PINGS:-2000}
 interval=${SIXSTACK_BENCH_INTERVAL:-0.002}
 rounds=${SIXSTACK_BENCH_ROUNDS:-3}
 datagrams=${SIXSTACK_BENCH_DATAGRAMS:-200000}
+flood=${SIXSTACK_BENCH_FLOOD:-50000}
+# Datagrams sent into a receiver's queue before it reads: fewer than the daemon's socket
+# queue holds (StackConfig::socket_queue_len, 64), and than the kernel's default buffer.
+queued=50
 
 echo "=== build (release)"
 cargo build --release --quiet -p sixstack
@@ -127,106 +134,176 @@ echo "daemon pid $daemon; kernel $(uname -r); $(nproc) CPUs"
 
 # ----- ping ---------------------------------------------------------------------------
 
+# Which of the two goes first in round $1: they alternate, so neither always follows the
+# other.
+order() { if [ $(($1 % 2)) = 1 ]; then echo "s k"; else echo "k s"; fi; }
+target() { if [ "$1" = s ]; then echo 2001:db8:1::2; else echo 2001:db8:2::2; fi; }
+label() {
+  if [ "$1" = s ]; then echo "sixstack over TAP (2001:db8:1::2)"; else
+    echo "kernel over veth (2001:db8:2::2)"; fi
+}
+
 echo
 echo "=== ping round-trip time: ping -6 -c $pings -i $interval, $rounds rounds, from $ns_k"
-# One ping run; prints "sent received min avg max mdev" (ms).
-ping_run() {
-  in_k ping -6 -n -q -c "$pings" -i "$interval" -W 2 "$1" | awk '
-    /packets transmitted/ { sent = $1; recv = $4 }
-    /^rtt|^round-trip/ { split($4, v, "/"); min = v[1]; avg = v[2]; max = v[3]; mdev = v[4] }
-    END { printf "%d %d %s %s %s %s\n", sent, recv, min, avg, max, mdev }'
+# One paced ping run to $1; prints "sent received min p50 avg p90 p99 max" (ms), the
+# percentiles from the per-reply times.
+ping_paced() {
+  in_k ping -6 -n -c "$pings" -i "$interval" -W 2 "$1" >"$work/ping.out" || true
+  grep -o 'time=[0-9.]*' "$work/ping.out" | cut -d= -f2 | sort -g >"$work/ping.times"
+  awk -v sum="$(grep 'packets transmitted' "$work/ping.out")" \
+    -v rtt="$(grep -E '^(rtt|round-trip)' "$work/ping.out")" '
+    function pct(p, i) { i = int(p * NR + 0.999999); if (i < 1) i = 1; return t[i] }
+    { t[NR] = $1 }
+    END {
+      split(sum, a, " "); split(rtt, b, " "); split(b[4], v, "/");
+      printf "%d %d %s %s %s %s %s %s\n", a[1], a[4], v[1], pct(0.5), v[2], pct(0.9),
+        pct(0.99), v[3] }' "$work/ping.times"
 }
-declare -a ping_s ping_k
-printf '%-6s %-34s %6s %6s %8s %8s %8s %8s\n' round "to" sent recv "min µs" "avg µs" \
-  "max µs" "mdev µs"
-ping_row() {
-  echo "$3" | awk -v r="$1" -v l="$2" '{
-    printf "%-6s %-34s %6d %6d %8.1f %8.1f %8.1f %8.1f\n",
-      r, l, $1, $2, $3 * 1000, $4 * 1000, $5 * 1000, $6 * 1000 }'
-}
+declare -A pr
+printf '%-5s %-34s %5s %5s %7s %7s %7s %7s %7s %7s\n' round "to (µs)" sent recv min p50 avg \
+  p90 p99 max
 for r in $(seq "$rounds"); do
-  # Alternate which goes first, so that neither always follows the other.
-  if [ $((r % 2)) = 1 ]; then order="s k"; else order="k s"; fi
-  for w in $order; do
-    if [ "$w" = s ]; then
-      ping_s[r]=$(ping_run 2001:db8:1::2)
-      ping_row "$r" "sixstack over TAP (2001:db8:1::2)" "${ping_s[r]}"
-    else
-      ping_k[r]=$(ping_run 2001:db8:2::2)
-      ping_row "$r" "kernel over veth (2001:db8:2::2)" "${ping_k[r]}"
-    fi
+  for w in $(order "$r"); do
+    pr[$w,$r]=$(ping_paced "$(target "$w")")
+    echo "${pr[$w,$r]}" | awk -v r="$r" -v l="$(label "$w")" '{
+      printf "%-5s %-34s %5d %5d %7.0f %7.0f %7.0f %7.0f %7.0f %7.0f\n",
+        r, l, $1, $2, $3 * 1000, $4 * 1000, $5 * 1000, $6 * 1000, $7 * 1000, $8 * 1000 }'
+  done
+done
+
+echo
+echo "=== ping -f (flood: the next request as soon as the reply is in), -c $flood, $rounds rounds"
+# One flood run to $1; prints "sent received ms min avg max mdev" (ms).
+ping_flood() {
+  in_k ping -6 -n -q -f -c "$flood" -W 2 "$1" >"$work/ping.out" || true
+  awk '/packets transmitted/ { sent = $1; recv = $4; ms = $10 + 0 }
+    /^(rtt|round-trip)/ { split($4, v, "/") }
+    END { printf "%d %d %d %s %s %s %s\n", sent, recv, ms, v[1], v[2], v[3], v[4] }' \
+    "$work/ping.out"
+}
+declare -A pf
+printf '%-5s %-34s %6s %6s %8s %7s %7s %7s %7s\n' round "to (µs)" sent recv "echoes/s" min avg \
+  max mdev
+for r in $(seq "$rounds"); do
+  for w in $(order "$r"); do
+    pf[$w,$r]=$(ping_flood "$(target "$w")")
+    echo "${pf[$w,$r]}" | awk -v r="$r" -v l="$(label "$w")" '{
+      printf "%-5s %-34s %6d %6d %8.0f %7.0f %7.0f %7.0f %7.0f\n",
+        r, l, $1, $2, ($3 > 0) ? $2 / ($3 / 1000) : 0, $4 * 1000, $5 * 1000, $6 * 1000,
+        $7 * 1000 }'
   done
 done
 echo
-echo "ratios of round-trip times, sixstack / kernel (above 1: sixstack is slower)"
+echo "ratios, sixstack / kernel (round-trip times: above 1, sixstack is slower)"
 for r in $(seq "$rounds"); do
-  awk -v r="$r" -v s="${ping_s[r]}" -v k="${ping_k[r]}" 'BEGIN {
-    split(s, a, " "); split(k, b, " ");
-    printf "round %d: avg %.2f x, min %.2f x (avg %.1f µs against %.1f µs)\n",
-      r, a[4] / b[4], a[3] / b[3], a[4] * 1000, b[4] * 1000 }'
+  awk -v r="$r" -v s="${pr[s,$r]}" -v k="${pr[k,$r]}" -v fs="${pf[s,$r]}" -v fk="${pf[k,$r]}" '
+    BEGIN {
+      split(s, a, " "); split(k, b, " "); split(fs, c, " "); split(fk, d, " ");
+      printf "round %d: -i %s: p50 %.1f x, avg %.1f x;  -f: avg %.1f x, echoes/s %.2f x\n",
+        r, "'"$interval"'", a[4] / b[4], a[5] / b[5], c[5] / d[5],
+        (c[2] / c[3]) / (d[2] / d[3]) }'
 done
+echo "(ping prints times to the microsecond: the kernel's are a few µs, so their ratios are"
+echo " coarse. Its -f summary gives the run's time in whole ms.)"
 
 # ----- UDP ----------------------------------------------------------------------------
 
-echo
-echo "=== UDP datagrams/s received: $datagrams datagrams blasted by a kernel socket in $ns_k"
-echo "    to a sixstack-client UdpSocket through the daemon, and to a kernel socket in $ns_p"
+# Datagrams that reached the UDP layer (delivered to a socket, or dropped there: a full
+# queue, a bad checksum), by the counters of sixstack and of the peer kernel.
+udp_in_s() {
+  local u
+  u=$(sx stats --json | grep -o '"udp":{[^}]*}')
+  echo $(($(echo "$u" | grep -o '"in_datagrams":[0-9]*' | cut -d: -f2) + \
+    $(echo "$u" | grep -o '"in_errors":[0-9]*' | cut -d: -f2)))
+}
+udp_in_k() { in_p awk '/^Udp6(InDatagrams|InErrors) / { s += $2 } END { print s }' /proc/net/snmp6; }
 
-# One UDP run: $1 = s|k, $2 = size; writes "sent send_secs received recv_secs" to
-# $work/udp.result. Not run in a subshell: the cleanup must know the receiver's pid.
+# One UDP run: $1 = s|k, $2 = size, $3 = datagrams, $4 = the receiver's hold (ms); writes
+# "sent send_secs reached received recv_secs" to $work/udp.result. Not run in a subshell:
+# the cleanup must know the receiver's pid.
 udp_run() {
-  local who=$1 size=$2 port=$((7000 + RANDOM % 1000)) out=$work/recv.out dst
+  local who=$1 size=$2 n=$3 hold=$4 port=$((7000 + RANDOM % 1000)) out=$work/recv.out
+  local dst before after sent
   : >"$out"
   if [ "$who" = s ]; then
-    ip netns exec "$ns_k" "$udp_bench" recv-sixstack "$ctl" "$port" "$datagrams" >"$out" &
+    before=$(udp_in_s)
+    ip netns exec "$ns_k" "$udp_bench" recv-sixstack "$ctl" "$port" "$n" "$hold" >"$out" &
     dst=2001:db8:1::2
   else
-    ip netns exec "$ns_p" "$udp_bench" recv-kernel 2001:db8:2::2 "$port" "$datagrams" >"$out" &
+    before=$(udp_in_k)
+    ip netns exec "$ns_p" "$udp_bench" recv-kernel 2001:db8:2::2 "$port" "$n" "$hold" >"$out" &
     dst=2001:db8:2::2
   fi
   receiver=$!
   wait_for 100 grep -q ready "$out"
-  local sent
-  sent=$(in_k "$udp_bench" send "$dst" "$port" "$size" "$datagrams")
+  sent=$(in_k "$udp_bench" send "$dst" "$port" "$size" "$n")
   wait "$receiver"
   receiver=""
-  local got
-  got=$(grep received= "$out")
-  echo "$sent $got" | sed 's/[a-z]*=//g' | awk '{ print $1, $3, $4, $7 }' >"$work/udp.result"
+  if [ "$who" = s ]; then after=$(udp_in_s); else after=$(udp_in_k); fi
+  echo "$sent $((after - before)) $(grep received= "$out")" | sed 's/[a-z]*=//g' |
+    awk '{ print $1, $3, $4, $5, $8 }' >"$work/udp.result"
 }
-printf '%-6s %-26s %6s %9s %10s %9s %7s %12s\n' round "to" bytes sent "sent/s" received \
-  loss "received/s"
-udp_row() {
+# received/s: the gaps between the first datagram and the last, per second.
+udp_row() { # round label size result
   echo "$4" | awk -v r="$1" -v l="$2" -v sz="$3" '{
-    rate = ($4 > 0) ? $3 / $4 : 0;
-    printf "%-6s %-26s %6d %9d %10.0f %9d %6.1f%% %12.0f\n",
-      r, l, sz, $1, $1 / $2, $3, 100 * (1 - $3 / $1), rate }'
+    rate = ($5 > 0) ? ($4 - 1) / $5 : 0;
+    printf "%-5s %-24s %5d %7d %8.0f %7d %7d %6.1f%% %10.0f\n",
+      r, l, sz, $1, $1 / $2, $3, $4, 100 * (1 - $4 / $1), rate }'
 }
+udp_header() {
+  printf '%-5s %-24s %5s %7s %8s %7s %7s %7s %10s\n' round "to" bytes sent "sent/s" \
+    "at UDP" received loss "received/s"
+}
+udp_label() { if [ "$1" = s ]; then echo "sixstack-client via TAP"; else echo "kernel socket via veth"; fi; }
+udp_ratio() { # label s-result k-result
+  awk -v l="$1" -v s="$2" -v k="$3" 'BEGIN {
+    split(s, a, " "); split(k, b, " ");
+    ra = (a[5] > 0) ? (a[4] - 1) / a[5] : 0; rb = (b[5] > 0) ? (b[4] - 1) / b[5] : 0;
+    printf "%s: %.3f x (%.0f against %.0f datagrams/s; loss %.1f%% against %.1f%%)\n",
+      l, (rb > 0) ? ra / rb : 0, ra, rb, 100 * (1 - a[4] / a[1]), 100 * (1 - b[4] / b[1]) }'
+}
+
+echo
+echo "=== UDP datagrams/s received: $datagrams datagrams blasted by a kernel socket in $ns_k"
+echo "    to a sixstack-client UdpSocket through the daemon, and to a kernel socket in $ns_p"
 declare -A udp
+udp_header
 for size in 64 1200; do
   for r in $(seq "$rounds"); do
-    if [ $((r % 2)) = 1 ]; then order="s k"; else order="k s"; fi
-    for w in $order; do
-      udp_run "$w" "$size"
+    for w in $(order "$r"); do
+      udp_run "$w" "$size" "$datagrams" 0
       udp[$w,$size,$r]=$(cat "$work/udp.result")
-      if [ "$w" = s ]; then label="sixstack-client via TAP"; else label="kernel socket via veth"; fi
-      udp_row "$r" "$label" "$size" "${udp[$w,$size,$r]}"
+      udp_row "$r" "$(udp_label "$w")" "$size" "${udp[$w,$size,$r]}"
     done
   done
 done
+
+echo
+echo "=== the receive call alone: $queued datagrams of 64 bytes sent while the receiver"
+echo "    waits (500 ms), then taken from its queue one call at a time"
+udp_header
+for r in $(seq "$rounds"); do
+  for w in $(order "$r"); do
+    udp_run "$w" 64 "$queued" 500
+    udp[$w,q,$r]=$(cat "$work/udp.result")
+    udp_row "$r" "$(udp_label "$w")" 64 "${udp[$w,q,$r]}"
+  done
+done
+
 echo
 echo "ratios of datagrams/s received, sixstack / kernel (above 1: sixstack receives more)"
 for size in 64 1200; do
   for r in $(seq "$rounds"); do
-    awk -v sz="$size" -v r="$r" -v s="${udp[s,$size,$r]}" -v k="${udp[k,$size,$r]}" 'BEGIN {
-      split(s, a, " "); split(k, b, " ");
-      ra = (a[4] > 0) ? a[3] / a[4] : 0; rb = (b[4] > 0) ? b[3] / b[4] : 0;
-      printf "%4d bytes, round %d: %.3f x (%.0f against %.0f datagrams/s; loss %.1f%% against %.1f%%)\n",
-        sz, r, (rb > 0) ? ra / rb : 0, ra, rb, 100 * (1 - a[3] / a[1]), 100 * (1 - b[3] / b[1]) }'
+    udp_ratio "$(printf '%4d bytes, blast, round %d' "$size" "$r")" "${udp[s,$size,$r]}" \
+      "${udp[k,$size,$r]}"
   done
 done
+for r in $(seq "$rounds"); do
+  udp_ratio "$(printf '  64 bytes, queued, round %d' "$r")" "${udp[s,q,$r]}" "${udp[k,q,$r]}"
+done
 echo
-echo "(received/s: datagrams received over the time from the first to the last. The sender"
-echo " does not wait for anyone: what a receiver, or the device queue before it, cannot take"
-echo " is lost. The daemon's drop counters: sixstack stats.)"
-sx stats | grep -iE 'udp|drop|queue' | head -n 20 || true
+echo "(sent/s: the sender's rate; it waits for no one, so what the device queue or the"
+echo " receiver cannot take is lost. at UDP: datagrams that reached the receiving stack's UDP"
+echo " (its counters: delivered to the socket, or dropped there with a full queue); the rest"
+echo " were lost before, in the device queue. received/s: the intervals between the first"
+echo " datagram received and the last, per second of that time.)"

@@ -5,12 +5,14 @@
 //!
 //! ```text
 //! udp_bench send ADDR PORT SIZE COUNT          kernel socket, COUNT datagrams of SIZE bytes
-//! udp_bench recv-kernel ADDR PORT COUNT        std::net::UdpSocket bound to [ADDR]:PORT
-//! udp_bench recv-sixstack CONTROL PORT COUNT   sixstack_client::UdpSocket on [::]:PORT
+//! udp_bench recv-kernel ADDR PORT COUNT [HOLD_MS]       std::net::UdpSocket on [ADDR]:PORT
+//! udp_bench recv-sixstack CONTROL PORT COUNT [HOLD_MS]  sixstack_client::UdpSocket on [::]:PORT
 //! ```
 //!
-//! A receiver prints `ready` once bound, then counts datagrams until it has COUNT or none
-//! came for a second, and prints `received=N bytes=B secs=T` where T runs from the first
+//! A receiver prints `ready` once bound, waits HOLD_MS (default 0) before its first
+//! receive (so that datagrams sent meanwhile wait in its queue: then only the cost of
+//! taking them out is timed), then counts datagrams until it has COUNT or none came for a
+//! second, and prints `received=N bytes=B reordered=R secs=T` where T runs from the first
 //! datagram to the last (the idle second at the end is not counted). The sender prints
 //! `sent=N errors=E secs=T`. Each datagram starts with its sequence number (8 bytes, big
 //! endian), so a receiver also reports how many arrived out of order (`reordered=`).
@@ -38,12 +40,16 @@ fn main() -> ExitCode {
     let a: Vec<&str> = args.iter().map(String::as_str).collect();
     let r = match a.as_slice() {
         ["send", addr, port, size, count] => send(addr, port, size, count),
-        ["recv-kernel", addr, port, count] => recv_kernel(addr, port, count),
-        ["recv-sixstack", control, port, count] => recv_sixstack(Path::new(control), port, count),
+        ["recv-kernel", addr, port, count, hold @ ..] if hold.len() <= 1 => {
+            recv_kernel(addr, port, count, hold.first().copied())
+        }
+        ["recv-sixstack", control, port, count, hold @ ..] if hold.len() <= 1 => {
+            recv_sixstack(Path::new(control), port, count, hold.first().copied())
+        }
         _ => {
             eprintln!(
-                "usage: udp_bench send ADDR PORT SIZE COUNT | recv-kernel ADDR PORT COUNT | \
-                 recv-sixstack CONTROL PORT COUNT"
+                "usage: udp_bench send ADDR PORT SIZE COUNT | recv-kernel ADDR PORT COUNT [HOLD_MS] \
+                 | recv-sixstack CONTROL PORT COUNT [HOLD_MS]"
             );
             return ExitCode::from(2);
         }
@@ -88,11 +94,15 @@ fn send(addr: &str, port: &str, size: &str, count: &str) -> io::Result<()> {
 /// changes (once before the first datagram, once after it), None otherwise, so that the
 /// kernel socket makes no system call per datagram beyond its receive.
 fn receive(
-    count: u64,
+    count: &str,
+    hold: Option<&str>,
     mut next: impl FnMut(&mut [u8], Option<Duration>) -> io::Result<Option<usize>>,
 ) -> io::Result<()> {
+    let count: u64 = num("count", count)?;
+    let hold = Duration::from_millis(hold.map_or(Ok(0), |h| num("HOLD_MS", h))?);
     println!("ready");
     io::stdout().flush()?;
+    std::thread::sleep(hold);
     let mut buf = vec![0u8; 65_536];
     let (mut n, mut bytes, mut reordered, mut expect) = (0u64, 0u64, 0u64, 0u64);
     let mut first = None;
@@ -132,10 +142,10 @@ fn timed_out(e: &io::Error) -> bool {
     )
 }
 
-fn recv_kernel(addr: &str, port: &str, count: &str) -> io::Result<()> {
+fn recv_kernel(addr: &str, port: &str, count: &str, hold: Option<&str>) -> io::Result<()> {
     let at = SocketAddrV6::new(num::<Ipv6Addr>("address", addr)?, num("port", port)?, 0, 0);
     let s = std::net::UdpSocket::bind(at)?;
-    receive(num("count", count)?, |buf, timeout| {
+    receive(count, hold, |buf, timeout| {
         if timeout.is_some() {
             s.set_read_timeout(timeout)?;
         }
@@ -147,10 +157,10 @@ fn recv_kernel(addr: &str, port: &str, count: &str) -> io::Result<()> {
     })
 }
 
-fn recv_sixstack(control: &Path, port: &str, count: &str) -> io::Result<()> {
+fn recv_sixstack(control: &Path, port: &str, count: &str, hold: Option<&str>) -> io::Result<()> {
     let port: u16 = num("port", port)?;
     let s = sixstack_client::UdpSocket::bind_at(control, false, (Ipv6Addr::UNSPECIFIED, port))?;
-    receive(num("count", count)?, |buf, timeout| {
+    receive(count, hold, |buf, timeout| {
         if timeout.is_some() {
             s.set_read_timeout(timeout)?;
         }
