@@ -174,34 +174,12 @@ for r in $(seq "$rounds"); do
   done
 done
 
-# Where the daemon runs matters: the kernel answers over the veth in the pinging process's
-# own system call, while over the TAP the daemon must be woken, and waking a process on
-# the other, idle, vCPU costs more. One paced run each with ping on CPU 0 and the daemon
-# (all its threads) on CPU 0, then on CPU 1; the kernel's with ping on CPU 0.
-if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
-  echo
-  echo "pinned (taskset): ping on CPU 0"
-  printf '%-5s %-34s %5s %5s %7s %7s %7s %7s %7s %7s\n' "" "to (µs)" sent recv min p50 avg \
-    p90 p99 max
-  for pin in 0 1 k; do
-    if [ "$pin" = k ]; then
-      w=k l="kernel over veth"
-    else
-      w=s l="sixstack, daemon on CPU $pin"
-      taskset -a -p -c "$pin" "$daemon" >/dev/null
-    fi
-    PING_PIN="taskset -c 0" ping_paced "$(target "$w")" | awk -v l="$l" '{
-      printf "%-5s %-34s %5d %5d %7.0f %7.0f %7.0f %7.0f %7.0f %7.0f\n",
-        "", l, $1, $2, $3 * 1000, $4 * 1000, $5 * 1000, $6 * 1000, $7 * 1000, $8 * 1000 }'
-  done
-  taskset -a -p -c "0-$(($(nproc) - 1))" "$daemon" >/dev/null
-fi
-
 echo
 echo "=== ping -f (flood: the next request as soon as the reply is in), -c $flood, $rounds rounds"
 # One flood run to $1; prints "sent received ms min avg max mdev" (ms).
 ping_flood() {
-  in_k ping -6 -n -q -f -c "$flood" -W 2 "$1" >"$work/ping.out" || true
+  # shellcheck disable=SC2086 # PING_PIN is a command prefix, split on purpose
+  in_k ${PING_PIN:-} ping -6 -n -q -f -c "$flood" -W 2 "$1" >"$work/ping.out" || true
   awk '/packets transmitted/ { sent = $1; recv = $4; ms = $10 + 0 }
     /^(rtt|round-trip)/ { split($4, v, "/") }
     END { printf "%d %d %d %s %s %s %s\n", sent, recv, ms, v[1], v[2], v[3], v[4] }' \
@@ -231,6 +209,42 @@ for r in $(seq "$rounds"); do
 done
 echo "(ping prints times to the microsecond: the kernel's are a few µs, so their ratios are"
 echo " coarse. Its -f summary gives the run's time in whole ms.)"
+
+# Where the daemon runs matters: the kernel answers over the veth in the pinging process's
+# own system call, while over the TAP the daemon must be woken, and waking a process on
+# the other, idle, vCPU costs more. The paced and the flood runs again with ping on CPU 0
+# and the daemon (all its threads) on CPU 0, then on CPU 1; the kernel's with ping on
+# CPU 0. Then the daemon may run anywhere again.
+if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+  echo
+  echo "=== pinned with taskset: ping on CPU 0, the daemon on CPU 0 or on CPU 1"
+  declare -A pp
+  for pin in 0 1 k; do
+    if [ "$pin" = k ]; then w=k; else
+      w=s
+      taskset -a -p -c "$pin" "$daemon" >/dev/null
+    fi
+    pp[$pin,paced]=$(PING_PIN="taskset -c 0" ping_paced "$(target "$w")")
+    pp[$pin,flood]=$(PING_PIN="taskset -c 0" ping_flood "$(target "$w")")
+  done
+  taskset -a -p -c "0-$(($(nproc) - 1))" "$daemon" >/dev/null
+  pin_label() { if [ "$1" = k ]; then echo "kernel over veth"; else echo "sixstack, daemon on CPU $1"; fi; }
+  printf '%-5s %-34s %5s %5s %7s %7s %7s %7s %7s %7s\n' -i "to (µs)" sent recv min p50 avg \
+    p90 p99 max
+  for pin in 0 1 k; do
+    echo "${pp[$pin,paced]}" | awk -v l="$(pin_label "$pin")" -v i="$interval" '{
+      printf "%-5s %-34s %5d %5d %7.0f %7.0f %7.0f %7.0f %7.0f %7.0f\n",
+        i, l, $1, $2, $3 * 1000, $4 * 1000, $5 * 1000, $6 * 1000, $7 * 1000, $8 * 1000 }'
+  done
+  printf '%-5s %-34s %6s %6s %8s %7s %7s %7s %7s\n' -f "to (µs)" sent recv "echoes/s" min avg \
+    max mdev
+  for pin in 0 1 k; do
+    echo "${pp[$pin,flood]}" | awk -v l="$(pin_label "$pin")" '{
+      printf "%-5s %-34s %6d %6d %8.0f %7.0f %7.0f %7.0f %7.0f\n",
+        "-f", l, $1, $2, ($3 > 0) ? $2 / ($3 / 1000) : 0, $4 * 1000, $5 * 1000, $6 * 1000,
+        $7 * 1000 }'
+  done
+fi
 
 # ----- UDP ----------------------------------------------------------------------------
 
