@@ -244,6 +244,14 @@ if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
         "-f", l, $1, $2, ($3 > 0) ? $2 / ($3 / 1000) : 0, $4 * 1000, $5 * 1000, $6 * 1000,
         $7 * 1000 }'
   done
+  echo "ratios, sixstack / kernel, pinned (round-trip times: above 1, sixstack is slower)"
+  for pin in 0 1; do
+    awk -v pin="$pin" -v s="${pp[$pin,paced]}" -v k="${pp[k,paced]}" -v fs="${pp[$pin,flood]}" \
+      -v fk="${pp[k,flood]}" 'BEGIN {
+      split(s, a, " "); split(k, b, " "); split(fs, c, " "); split(fk, d, " ");
+      printf "daemon on CPU %d: -i %s: p50 %.1f x, avg %.1f x;  -f: avg %.1f x, echoes/s %.2f x\n",
+        pin, "'"$interval"'", a[4] / b[4], a[5] / b[5], c[5] / d[5], (c[2] / c[3]) / (d[2] / d[3]) }'
+  done
 fi
 
 # ----- UDP ----------------------------------------------------------------------------
