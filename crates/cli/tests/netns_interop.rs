@@ -825,3 +825,105 @@ fn static_addresses_and_routes_come_back_after_a_daemon_restart() {
     assert!(out.contains("3 received"), "{out}");
     lab.assert_clean_captures(&mac);
 }
+
+// ----- DNS: `resolve` asks dnsmasq over the stack (RDNSS-learnt or configured) -------------
+
+/// dnsmasq in `k` on 2001:db8:1::1: `test.example` has AAAA 2001:db8:1::99, every other
+/// name under `example` does not exist (NXDOMAIN), nothing is forwarded.
+fn dnsmasq(lab: &Lab, k: &Ns) -> u32 {
+    assert!(
+        netns::which("dnsmasq").is_some(),
+        "dnsmasq is not installed (scripts/test installs dnsmasq-base)"
+    );
+    let pid = lab.spawn(
+        k,
+        "dnsmasq",
+        &[
+            "dnsmasq",
+            "--no-daemon",
+            "--no-resolv",
+            "--no-hosts",
+            "--log-queries",
+            "--user=root",
+            "--pid-file=",
+            "--listen-address=2001:db8:1::1",
+            "--bind-interfaces",
+            "--local=/example/",
+            "--host-record=test.example,2001:db8:1::99",
+        ],
+    );
+    wait_for("dnsmasq to listen", Duration::from_secs(10), || {
+        assert!(
+            lab.running(pid),
+            "dnsmasq exited: {}",
+            lab.log_of("dnsmasq")
+        );
+        let out = k.run(&["ss", "-H", "-u", "-l", "-n", "sport = :53"]);
+        String::from_utf8_lossy(&out.stdout)
+            .contains("2001:db8:1::1")
+            .then_some(())
+    });
+    pid
+}
+
+fn resolve(d: &Daemon, name: &str) -> std::io::Result<Vec<Ipv6Addr>> {
+    match d.try_call(Op::Resolve { name: name.into() })? {
+        Reply::Addresses { addresses } => Ok(addresses.iter().map(|a| a.address).collect()),
+        r => panic!("resolve {name}: {r:?}"),
+    }
+}
+
+#[test]
+fn resolve_asks_dnsmasq_learnt_by_rdnss() {
+    let Some(lab) = Lab::new("resolve_asks_dnsmasq_learnt_by_rdnss") else {
+        return;
+    };
+    let (k, d) = one_link(&lab);
+    // Nobody to ask yet.
+    let e = resolve(&d, "test.example").expect_err("no resolver");
+    assert!(e.to_string().contains("no DNS resolver configured"), "{e}");
+    dnsmasq(&lab, &k);
+    let _radvd = lab.radvd(
+        &k,
+        "interface eth0 {\n  AdvSendAdvert on;\n  MinRtrAdvInterval 3;\n  MaxRtrAdvInterval 4;\n  \
+         AdvDefaultLifetime 0;\n  RDNSS 2001:db8:1::1 {\n    AdvRDNSSLifetime 60;\n  };\n};\n",
+    );
+    let got = wait_for("an RDNSS-learnt answer", Duration::from_secs(20), || {
+        resolve(&d, "test.example").ok()
+    });
+    assert_eq!(got, vec!["2001:db8:1::99".parse::<Ipv6Addr>().unwrap()]);
+    // Through the client library too, as tools resolve.
+    let mut c = sixstack_client::Connection::open_at(&d.control, "netns test").expect("connect");
+    let got = sixstack_client::resolve_with(&mut c, "TEST.example.").expect("resolve");
+    assert_eq!(got[0].addr, "2001:db8:1::99".parse::<Ipv6Addr>().unwrap());
+    let e = resolve(&d, "nobody.example").expect_err("NXDOMAIN");
+    assert!(
+        e.to_string()
+            .contains("no AAAA record for \"nobody.example\""),
+        "{e}"
+    );
+    lab.assert_clean_captures(&d.mac("tap0"));
+}
+
+#[test]
+fn resolve_asks_the_configured_dns_server_and_moves_on() {
+    let Some(lab) = Lab::new("resolve_asks_the_configured_dns_server_and_moves_on") else {
+        return;
+    };
+    let br = lab.bridge("br0", BridgeOpts::default());
+    let k = lab.host("k");
+    lab.link(&k, "eth0", &br);
+    k.addr_add("eth0", "2001:db8:1::1/64");
+    lab.tap("tap0", &br);
+    // The first server does not exist: its tries time out, then the second answers.
+    let d = lab.daemon(DaemonOpts::new(&["tap0"]).config(
+        "dns = [\"2001:db8:1::7\", \"2001:db8:1::1\"]\n\
+         [[interface]]\nname = \"tap0\"\naddresses = [\"2001:db8:1::2/64\"]\n",
+    ));
+    d.wait_addr("tap0", OURS.parse().unwrap(), AddrState::Preferred);
+    dnsmasq(&lab, &k);
+    let got = resolve(&d, "test.example").expect("resolve");
+    assert_eq!(got, vec!["2001:db8:1::99".parse::<Ipv6Addr>().unwrap()]);
+    let e = resolve(&d, "nobody.example").expect_err("NXDOMAIN");
+    assert!(e.to_string().contains("no AAAA record"), "{e}");
+}

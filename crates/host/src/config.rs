@@ -3,6 +3,7 @@
 //! ```toml
 //! forwarding = false            # be a router: forward between interfaces (RFC 8200 §3)
 //! hosts = "/etc/hosts"          # names for `resolve`
+//! dns = ["2001:db8::53"]        # DNS servers for `resolve`; absent: those learnt by RDNSS
 //! seed = 7                      # fix the stack's randomness (tests); random when absent
 //!
 //! [[interface]]
@@ -56,6 +57,8 @@ pub struct Config {
     #[serde(default)]
     pub forwarding: bool,
     pub hosts: Option<PathBuf>,
+    #[serde(default)]
+    pub dns: Vec<Ipv6Addr>,
     pub seed: Option<u64>,
     #[serde(default, rename = "interface")]
     pub interfaces: Vec<InterfaceConfig>,

@@ -55,6 +55,11 @@ impl Daemon {
                 "the first request must be hello with the protocol version",
             )),
             Op::Recv { socket, timeout_ms } => return self.recv(c, id, socket, timeout_ms),
+            Op::Resolve { name } => match self.resolve(&name) {
+                Ok(Some(r)) => Ok(r),
+                Ok(None) => return self.start_dns(c, id, &name),
+                Err(e) => Err(e),
+            },
             op => self.handle(c, id, op),
         };
         Some(match answer {
@@ -247,7 +252,9 @@ impl Daemon {
                 }
                 Ok(Reply::Subscribed)
             }
-            Op::Resolve { name } => self.resolve(&name),
+            Op::Resolve { name } => self.resolve(&name).and_then(|r| {
+                r.ok_or_else(|| err(ErrorKind::Invalid, "resolve is answered in on_line"))
+            }),
             Op::SourceFor { address, zone } => {
                 let z = self.zone(zone.as_deref())?;
                 let (i, src) = self.stack.source_towards(&address, z).map_err(core_err)?;
@@ -479,7 +486,8 @@ impl Daemon {
             .map_err(core_err)
     }
 
-    fn resolve(&mut self, name: &str) -> Answer {
+    /// A literal or a hosts-file name: the ordered addresses. None: ask DNS.
+    fn resolve(&mut self, name: &str) -> Result<Option<Reply>, ApiError> {
         let found: Vec<(Ipv6Addr, Option<String>)> = match resolve::literal(name) {
             Some((a, z)) => {
                 if let Some(z) = &z {
@@ -496,17 +504,16 @@ impl Daemon {
                 let text = std::fs::read_to_string(&path).unwrap_or_default();
                 let found = resolve::hosts_lookup(&text, name);
                 if found.is_empty() {
-                    return Err(err(
-                        ErrorKind::NotFound,
-                        format!(
-                            "no IPv6 address for {name:?} (literal addresses and {} are searched)",
-                            path.display()
-                        ),
-                    ));
+                    return Ok(None);
                 }
                 found
             }
         };
+        Ok(Some(self.ordered(&found)))
+    }
+
+    /// Addresses (with zones) in RFC 6724 §6 order.
+    pub(crate) fn ordered(&mut self, found: &[(Ipv6Addr, Option<String>)]) -> Reply {
         let addrs: Vec<Ipv6Addr> = found.iter().map(|(a, _)| *a).collect();
         let ordered = self.stack.order_destinations(&addrs);
         let addresses = ordered
@@ -519,7 +526,7 @@ impl Daemon {
                     .and_then(|(_, z)| z.clone()),
             })
             .collect();
-        Ok(Reply::Addresses { addresses })
+        Reply::Addresses { addresses }
     }
 
     fn recv(

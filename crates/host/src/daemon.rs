@@ -160,9 +160,11 @@ pub struct Daemon {
     pub(crate) conns: BTreeMap<ConnId, Conn>,
     next_conn: ConnId,
     pub(crate) pending: Vec<PendingRecv>,
+    /// `resolve`s waiting for a DNS answer.
+    pub(crate) dns_pending: Vec<crate::lookup::PendingDns>,
 }
 
-fn random_bytes<const N: usize>() -> Result<[u8; N], String> {
+pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], String> {
     let mut b = [0u8; N];
     File::open("/dev/urandom")
         .and_then(|mut f| f.read_exact(&mut b))
@@ -217,6 +219,7 @@ impl Daemon {
             conns: BTreeMap::new(),
             next_conn: 1,
             pending: Vec::new(),
+            dns_pending: Vec::new(),
         };
         if let Err(e) = d.open_initial_links() {
             d.stop();
@@ -635,6 +638,9 @@ impl Daemon {
                 at = Some(at.map_or(d, |a| a.min(d)));
             }
         }
+        for p in &self.dns_pending {
+            at = Some(at.map_or(p.deadline, |a| a.min(p.deadline)));
+        }
         at
     }
 
@@ -716,6 +722,7 @@ impl Daemon {
             let _ = self.stack.close(now, *h);
         }
         self.pending.retain(|p| p.conn != c);
+        self.drop_dns(c);
     }
 
     /// Queues a message to a client. A client that lets its queue fill is dropped.
@@ -740,6 +747,8 @@ impl Daemon {
     /// Everything the stack has to say after an input: frames, events, data for
     /// waiting `recv`s.
     pub(crate) fn pump(&mut self) {
+        // First, so that a retried query goes out with this pump's frames.
+        self.serve_dns();
         while let Some((id, frame)) = self.stack.transmit() {
             let Some(slot) = self.taps.get_mut(&id) else {
                 continue;
