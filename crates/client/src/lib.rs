@@ -30,7 +30,8 @@ pub use socket::{Datagram, RawPacket, RawSocket, UdpSocket};
 
 /// A host name or an address literal (`fe80::1%tap0` included) as addresses, best first
 /// (RFC 6724 §6, by the daemon's own source addresses and routes). A literal needs no
-/// daemon; a name is looked up by the daemon (its hosts file first).
+/// daemon; a name is looked up by the daemon (its hosts file first, then DNS AAAA over
+/// the stack to its configured or RDNSS-learnt servers).
 pub fn resolve(name: &str) -> io::Result<Vec<ScopedAddr>> {
     if let Ok(a) = name.parse::<ScopedAddr>() {
         return Ok(vec![a]);

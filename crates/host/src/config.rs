@@ -294,6 +294,7 @@ mod tests {
             .join("\n");
         let c = Config::parse(&example).unwrap();
         assert_eq!(c.seed, Some(7));
+        assert_eq!(c.dns, vec!["2001:db8::53".parse::<Ipv6Addr>().unwrap()]);
         assert_eq!(c.interfaces.len(), 1);
         let i = &c.interfaces[0];
         let ic = i.iface_config(&[1; 32]).unwrap();
@@ -309,6 +310,7 @@ mod tests {
     #[test]
     fn mistakes_are_named() {
         assert!(Config::parse("bogus = 1").unwrap_err().contains("bogus"));
+        assert!(Config::parse("dns = [\"not-an-address\"]").is_err());
         let e = Config::parse("[[interface]]\nname = \"t\"\naddresses = [\"2001:db8::1/129\"]")
             .unwrap_err();
         assert!(e.contains("0 to 128"), "{e}");

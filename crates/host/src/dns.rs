@@ -362,4 +362,34 @@ mod tests {
             }
         }
     }
+
+    proptest::proptest! {
+        /// Any bytes, and any bytes after a valid header and question: an answer or an
+        /// error, never a panic or a hang.
+        #[test]
+        fn arbitrary_replies_never_panic(
+            tail in proptest::collection::vec(proptest::num::u8::ANY, 0..600),
+            an in 0u16..40,
+            raw in proptest::collection::vec(proptest::num::u8::ANY, 0..300),
+        ) {
+            let _ = parse_reply(&raw, 0, "a.example");
+            let mut m = build_query(9, "a.example").unwrap();
+            m[2] = 0x81;
+            m[6..8].copy_from_slice(&an.to_be_bytes());
+            m.extend_from_slice(&tail);
+            let _ = parse_reply(&m, 9, "a.example");
+        }
+
+        /// Every name we can encode comes back from the question of a reply.
+        #[test]
+        fn names_round_trip(labels in proptest::collection::vec("[a-z0-9-]{1,20}", 1..6)) {
+            let name = labels.join(".");
+            let mut m = build_query(3, &name).unwrap();
+            m[2] = 0x81;
+            proptest::prop_assert_eq!(parse_reply(&m, 3, &name), Ok(vec![]));
+            let (back, end) = read_name(&m, HEADER_LEN).unwrap();
+            proptest::prop_assert_eq!(back, name);
+            proptest::prop_assert_eq!(end, m.len() - 4);
+        }
+    }
 }

@@ -1,6 +1,6 @@
 //! Names to addresses for `resolve`: a literal address (with its `%zone`), or the IPv6
 //! entries of an /etc/hosts-style file (`address name alias...`, `#` comments). The
-//! daemon then orders them by RFC 6724 §6.
+//! daemon then orders them by RFC 6724 §6. Other names go to DNS (`lookup`, `dns`).
 
 use std::net::Ipv6Addr;
 
