@@ -46,6 +46,12 @@ pub(crate) fn build_packet(
     Ok(pkt)
 }
 
+/// The destination address of a whole IPv6 packet; None when it is shorter than a header.
+fn packet_dst(pkt: &[u8]) -> Option<Ipv6Addr> {
+    let b: [u8; 16] = pkt.get(24..40)?.try_into().ok()?;
+    Some(Ipv6Addr::from(b))
+}
+
 /// Reachability of a neighbor as RFC 4861 §6.3.6 router selection wants it.
 fn reachability(neighbors: &NeighborCache, addr: &Ipv6Addr) -> Option<bool> {
     match neighbors.lookup(addr)?.state {
@@ -222,7 +228,7 @@ impl Stack {
     ) -> Result<(), Error> {
         self.now = self.now.max(now);
         self.stats.ip.out_requests += 1;
-        let dst = Ipv6Addr::from(<[u8; 16]>::try_from(&pkt[24..40]).map_err(|_| Error::TooBig)?);
+        let dst = packet_dst(&pkt).ok_or(Error::Invalid("not an IPv6 packet"))?;
         if !dst.is_multicast()
             && let Some(owner) = self.is_own_addr(&dst)
         {
@@ -234,7 +240,7 @@ impl Stack {
                 .map(|i| i.id)
                 .filter(|_| dst.is_loopback())
                 .unwrap_or(owner);
-            self.loopback.push_back((via, pkt));
+            self.queue_loopback(via, pkt);
             return Ok(());
         }
         let (iface, next_hop) = match self.route(&dst, zone) {
@@ -267,7 +273,7 @@ impl Stack {
             self.stats.drop("outgoing interface down");
             return Err(Error::InterfaceDown);
         }
-        let dst = Ipv6Addr::from(<[u8; 16]>::try_from(&pkt[24..40]).map_err(|_| Error::TooBig)?);
+        let dst = packet_dst(&pkt).ok_or(Error::Invalid("not an IPv6 packet"))?;
         let mut mtu = i.mtu.max(MIN_MTU);
         if !dst.is_multicast()
             && let Some(p) = self.pmtu.get(&dst)
@@ -300,6 +306,18 @@ impl Stack {
         }
     }
 
+    /// Queues a packet for our own delivery on the next poll. Bounded like the transmit
+    /// queue: a peer that makes us answer ourselves faster than we are polled (spoofed
+    /// sources) costs drops, not memory.
+    fn queue_loopback(&mut self, iface: IfaceId, pkt: Vec<u8>) {
+        if self.loopback.len() >= self.cfg.max_transmit_queue {
+            self.stats.ip.out_discards += 1;
+            self.stats.drop("loopback queue full");
+            return;
+        }
+        self.loopback.push_back((iface, pkt));
+    }
+
     /// Hands a packet that fits the link to the link layer.
     pub(crate) fn link_send(
         &mut self,
@@ -316,7 +334,7 @@ impl Stack {
             i.stats.out_mcast_pkts += 1;
         }
         match i.link {
-            LinkKind::Loopback => self.loopback.push_back((iface, pkt)),
+            LinkKind::Loopback => self.queue_loopback(iface, pkt),
             LinkKind::PointToPoint => self.push_frame(iface, pkt),
             kind @ (LinkKind::Ethernet { .. } | LinkKind::Fddi { .. }) => {
                 if next_hop.is_multicast() {
