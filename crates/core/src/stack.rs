@@ -183,6 +183,7 @@ impl Stack {
             rdnss: Vec::new(),
             dnssl: Vec::new(),
             stats: Default::default(),
+            errors_sent: Default::default(),
         };
         self.ifaces.insert(id, iface);
         self.event(

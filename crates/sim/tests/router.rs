@@ -229,6 +229,14 @@ fn rfc8200_3_router_forwards_with_hop_limit_decremented() {
     let s = n.net.node(n.r).stats();
     assert_eq!((s.ip.in_forw_datagrams, s.ip.out_forw_datagrams), (1, 1));
     assert!(n.router_errors(m1).is_empty());
+    // RFC 4293 ipIfStatsTable: In on the arrival interface, Out on the way out.
+    let r = n.net.node(n.r);
+    let (i0, i1) = (
+        &r.interface(ETH0).unwrap().stats,
+        &r.interface(ETH1).unwrap().stats,
+    );
+    assert_eq!((i0.in_forw_datagrams, i0.out_forw_datagrams), (1, 0));
+    assert_eq!((i1.in_forw_datagrams, i1.out_forw_datagrams), (0, 1));
 }
 
 #[test]
@@ -293,7 +301,17 @@ fn rfc4443_3_1_no_route_destination_unreachable_code_0() {
         other => panic!("{other:?}"),
     }
     assert!(n.forwarded(m2).is_empty());
-    assert_eq!(n.net.node(n.r).stats().ip.in_no_routes, 1);
+    let r = n.net.node(n.r);
+    assert_eq!(r.stats().ip.in_no_routes, 1);
+    assert_eq!(r.stats().icmp.errors_sent.get("no_route"), Some(&1));
+    let i0 = r.interface(ETH0).unwrap();
+    assert_eq!(i0.stats.in_no_routes, 1);
+    assert_eq!(
+        i0.errors_sent.get("no_route"),
+        Some(&1),
+        "counted where it came in"
+    );
+    assert!(r.interface(ETH1).unwrap().errors_sent.is_empty());
 }
 
 #[test]
