@@ -176,6 +176,12 @@ pub enum Op {
         dev: Option<String>,
     },
 
+    /// Multicast listening: the groups this node listens to and, on router interfaces,
+    /// the MLD querier's view of the link (RFC 3810 §7). Answered with [`Reply::Mld`].
+    MldShow {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        dev: Option<String>,
+    },
     /// Router Advertisements of one interface or all. Answered with [`Reply::Ra`].
     RaShow {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -422,6 +428,9 @@ pub enum Reply {
     RouteGet(RouteGetInfo),
     Ra {
         interfaces: Vec<RaInfo>,
+    },
+    Mld {
+        interfaces: Vec<MldInfo>,
     },
     Neighbors {
         neighbors: Vec<NeighInfo>,
@@ -731,6 +740,30 @@ pub struct RaRoute {
     pub lifetime: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preference: Option<String>,
+}
+
+/// One interface's multicast listening state ([`Op::MldShow`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MldInfo {
+    pub dev: String,
+    /// "v2" or "v1" (an MLDv1 querier is present, RFC 3810 §8.2.1).
+    pub version: String,
+    /// Groups this node listens to on the interface.
+    pub joined: Vec<Ipv6Addr>,
+    /// On a router interface: "querier", "non-querier" (a querier with a lower address
+    /// was heard, §7.6.2) or "stopped"; null on a host interface.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub querier: Option<String>,
+    /// On a router interface: groups that have listeners on the link, with the seconds
+    /// left before they time out unless a report refreshes them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub listeners: Vec<MldListener>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MldListener {
+    pub group: Ipv6Addr,
+    pub expires: u64,
 }
 
 /// One interface's advertising state ([`Op::RaShow`]).

@@ -1,6 +1,6 @@
 //! The control commands of a running daemon, in iproute2's words and word order:
 //! `link show|add|del`, `addr show|add|del`, `route show|add|del|get`, `neigh show|flush`,
-//! `ra show|set|off`, `stats`, `events`; each with `--json` (or `-j`).
+//! `ra show|set|off`, `mld show`, `stats`, `events`; each with `--json` (or `-j`).
 //!
 //! [`parse`] turns the words into a [`Command`] (tested without a daemon); [`run`] sends
 //! it and prints the answer as iproute2 would, or as JSON.
@@ -34,6 +34,7 @@ pub fn usage(cmd: &str) -> &'static str {
             "sixstack route [show]\n       sixstack route add PREFIX/LEN|default [via ADDRESS] dev NAME [metric N]\n       sixstack route del PREFIX/LEN|default [via ADDRESS] [dev NAME]\n       sixstack route get ADDRESS[%ZONE]"
         }
         "neigh" => "sixstack neigh [show [dev NAME]]\n       sixstack neigh flush [dev NAME|all]",
+        "mld" => "sixstack mld [show [dev NAME]]",
         "ra" => {
             "sixstack ra [show [dev NAME]]\n       sixstack ra set NAME 'KEY = VALUE'...\n       sixstack ra off NAME"
         }
@@ -169,6 +170,9 @@ pub fn parse(cmd: &str, args: &[String]) -> Result<Command, String> {
                 dev: kv.get("dev").map(|s| s.to_string()),
             }
         }
+        ("mld", v) if is_show(v) => Op::MldShow {
+            dev: dev_or_name(rest)?,
+        },
         ("ra", v) if is_show(v) => Op::RaShow {
             dev: dev_or_name(rest)?,
         },
@@ -306,6 +310,7 @@ pub fn run(c: &Command, name: &str, out: &mut dyn Write) -> io::Result<()> {
             Reply::Routes { routes } => serde_json::to_value(routes),
             Reply::RouteGet(g) => serde_json::to_value(g),
             Reply::Ra { interfaces } => serde_json::to_value(interfaces),
+            Reply::Mld { interfaces } => serde_json::to_value(interfaces),
             Reply::Neighbors { neighbors } => serde_json::to_value(neighbors),
             Reply::Stats(s) => serde_json::to_value(s),
             other => serde_json::to_value(other),
@@ -319,6 +324,21 @@ pub fn run(c: &Command, name: &str, out: &mut dyn Write) -> io::Result<()> {
         Reply::Addrs { addrs } => write_addrs(out, &addrs),
         Reply::Routes { routes } => routes.iter().try_for_each(|r| write_route(out, r)),
         Reply::RouteGet(g) => write_route_get(out, &g),
+        Reply::Mld { interfaces } => interfaces.iter().try_for_each(|m| {
+            let role = m
+                .querier
+                .as_deref()
+                .map(|q| format!(", {q}"))
+                .unwrap_or_default();
+            writeln!(out, "{}: MLD{}{role}", m.dev, m.version)?;
+            for g in &m.joined {
+                writeln!(out, "    joined {g}")?;
+            }
+            for l in &m.listeners {
+                writeln!(out, "    listeners {} expires {}s", l.group, l.expires)?;
+            }
+            Ok(())
+        }),
         Reply::Ra { interfaces } => interfaces.iter().try_for_each(|r| {
             let state = if r.advertising {
                 "advertising"

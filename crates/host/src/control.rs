@@ -164,6 +164,15 @@ impl Daemon {
                 }
                 Ok(Reply::Done)
             }
+            Op::MldShow { dev } => {
+                let ids = self.devs(dev.as_deref())?;
+                let interfaces = ids
+                    .into_iter()
+                    .filter_map(|id| self.stack.interface(id))
+                    .map(|i| convert::mld(i, now))
+                    .collect();
+                Ok(Reply::Mld { interfaces })
+            }
             Op::RaShow { dev } => {
                 let ids = self.devs(dev.as_deref())?;
                 let interfaces = ids

@@ -101,6 +101,41 @@ pub fn neighbors(i: &Interface) -> Vec<api::NeighInfo> {
         .collect()
 }
 
+/// An interface's multicast listening, and its querier's view of the link.
+pub fn mld(i: &Interface, now: Instant) -> api::MldInfo {
+    api::MldInfo {
+        dev: i.name.clone(),
+        version: match i.mld.version() {
+            sixstack_core::mld::MldVersion::V1 => "v1",
+            sixstack_core::mld::MldVersion::V2 => "v2",
+        }
+        .to_string(),
+        joined: i.mld.groups().map(|(g, _, _)| g).collect(),
+        querier: i.querier.as_ref().map(|q| {
+            if !q.is_running() {
+                "stopped"
+            } else if q.is_querier() {
+                "querier"
+            } else {
+                "non-querier"
+            }
+            .to_string()
+        }),
+        listeners: i
+            .querier
+            .as_ref()
+            .map(|q| {
+                q.listeners()
+                    .map(|(group, t)| api::MldListener {
+                        group,
+                        expires: remaining(now, t).unwrap_or(0),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
+}
+
 /// The settings an advertiser runs with, every field filled in, in the file's words.
 pub fn ra_config(a: &AdvertConfig) -> api::RaConfig {
     let pref = |p: Preference| {
