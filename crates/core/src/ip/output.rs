@@ -14,6 +14,7 @@ use crate::iface::link::multicast_lladdr;
 use crate::iface::{IfaceId, LinkKind};
 use crate::ip::frag;
 use crate::ip::input::RxMeta;
+use crate::ip::route::RouteKind;
 use crate::nd::neighbor::{NeighborCache, NudState};
 use crate::slaac::{AddrState, Origin};
 use crate::stack::{Error, Stack, same_prefix};
@@ -94,9 +95,11 @@ impl Stack {
         {
             return Ok((*i, *target));
         }
-        let mut best: Option<(u8, IfaceId, Ipv6Addr)> = None;
+        // The kind says whether the route forwards or refuses (blackhole, unreachable,
+        // prohibit: no route for our own packets; forward_check tells them apart).
+        let mut best: Option<(u8, IfaceId, Ipv6Addr, RouteKind)> = None;
         if let Some(r) = self.routes.lookup(dst, zone) {
-            best = Some((r.prefix_len, r.iface, r.next_hop.unwrap_or(*dst)));
+            best = Some((r.prefix_len, r.iface, r.next_hop.unwrap_or(*dst), r.kind));
         }
         for i in self
             .ifaces
@@ -105,16 +108,18 @@ impl Stack {
         {
             for p in i.routers.prefixes() {
                 if same_prefix(dst, &p.prefix, p.prefix_len)
-                    && best.is_none_or(|(len, _, _)| p.prefix_len > len)
+                    && best.is_none_or(|(len, ..)| p.prefix_len > len)
                 {
-                    best = Some((p.prefix_len, i.id, *dst));
+                    best = Some((p.prefix_len, i.id, *dst, RouteKind::Unicast));
                 }
             }
         }
-        if let Some((len, i, nh)) = best
+        if let Some((len, i, nh, kind)) = best
             && len > 0
         {
-            return Ok((i, nh));
+            return (kind == RouteKind::Unicast)
+                .then_some((i, nh))
+                .ok_or(Error::NoRoute);
         }
         for i in self
             .ifaces
@@ -134,7 +139,9 @@ impl Stack {
                 .ok_or(Error::ZoneRequired)?;
             return Ok((iface, *dst));
         }
-        best.map(|(_, i, nh)| (i, nh)).ok_or(Error::NoRoute)
+        best.filter(|b| b.3 == RouteKind::Unicast)
+            .map(|(_, i, nh, _)| (i, nh))
+            .ok_or(Error::NoRoute)
     }
 
     /// The addresses this node may use as sources leaving by `out_iface` (RFC 6724 §4):
@@ -411,8 +418,22 @@ impl Stack {
             return Err(("hop limit exceeded", Some(IcmpError::TimeExceeded(0))));
         }
         let Ok((out, next_hop)) = self.route(&meta.dst, None) else {
-            self.stats.ip.in_no_routes += 1;
-            return Err(("no route to forward", Some(IcmpError::DstUnreachable(0))));
+            // A refusing route (looked up again only on this path) says how to refuse.
+            return Err(match self.routes.lookup(&meta.dst, None).map(|r| r.kind) {
+                Some(RouteKind::Blackhole) => ("blackhole route", None),
+                Some(RouteKind::Unreachable) => {
+                    self.stats.ip.in_no_routes += 1;
+                    ("unreachable route", Some(IcmpError::DstUnreachable(0)))
+                }
+                Some(RouteKind::Prohibit) => {
+                    let err = IcmpError::DstUnreachable(1);
+                    ("administratively prohibited route", Some(err))
+                }
+                _ => {
+                    self.stats.ip.in_no_routes += 1;
+                    ("no route to forward", Some(IcmpError::DstUnreachable(0)))
+                }
+            });
         };
         let in_site = self.ifaces.get(&meta.iface).map(|i| i.site);
         let out_site = self.ifaces.get(&out).map(|i| i.site);
