@@ -5,7 +5,7 @@ use std::net::Ipv6Addr;
 
 use sixstack_api as api;
 use sixstack_api::{ApiError, ErrorKind, Op, Reply, Request, Response, SocketId, SocketOption};
-use sixstack_core::ip::route::{Route, RouteOrigin};
+use sixstack_core::ip::route::{Route, RouteKind, RouteOrigin};
 use sixstack_core::{IfaceId, SocketHandle};
 use sixstack_wire::proto::IpProtocol;
 
@@ -528,6 +528,7 @@ impl Daemon {
                 metric: metric.unwrap_or(1024),
                 origin: RouteOrigin::Static,
                 expires: None,
+                kind: RouteKind::Unicast,
             })
             .map_err(core_err)
     }

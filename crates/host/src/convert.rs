@@ -247,7 +247,7 @@ pub fn routes(stack: &Stack, now: Instant) -> Vec<api::RouteInfo> {
     let mut out: Vec<api::RouteInfo> = stack
         .routes()
         .iter()
-        .map(|r| route_info(r, name(r.iface), now))
+        .map(|r| route_info(&r, name(r.iface), now))
         .collect();
     for i in stack.interfaces().filter(|i| i.up) {
         for p in i.routers.prefixes() {
