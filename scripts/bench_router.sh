@@ -17,7 +17,7 @@
 #       h1, the iperf3 server in h2 counting what arrived; sent, received, loss, and where
 #       the lost ones went (the TAP's queue, the router's counters, h2's socket buffer);
 #       TCP throughput h1 -> h2 (iperf3, one stream);
-#       ping round-trip time h1 -> h2 (min and avg).
+#       ping round-trip time h1 -> h2 (min, median, avg).
 #     After the UDP runs, the daemon's forwarding counters and drops by reason
 #     (`sixstack stats --json`), as differences over the runs.
 #     One JSON line per figure goes to $SIXSTACK_OUT/bench/router.json.
@@ -315,13 +315,20 @@ print(j["end"]["sum_received"]["bits_per_second"], j["end"]["sum_sent"].get("ret
 PY
 }
 
-# One ping run through router $1; prints "sent received min avg max mdev" (ms).
+# One ping run through router $1; prints "sent received min avg max p50 p90" (ms), the
+# percentiles from the per-reply times.
 ping_run() {
-  ip netns exec "$(h1 "$1")" ping -6 -n -q -c "$pings" -i "$interval" -W 2 2001:db8:2::20 \
+  ip netns exec "$(h1 "$1")" ping -6 -n -c "$pings" -i "$interval" -W 2 2001:db8:2::20 \
     >"$work/ping.out" 2>&1 || true
-  awk '/packets transmitted/ { sent = $1; recv = $4 }
-    /^(rtt|round-trip)/ { split($4, v, "/") }
-    END { printf "%d %d %s %s %s %s\n", sent, recv, v[1], v[2], v[3], v[4] }' "$work/ping.out"
+  grep -o 'time=[0-9.]*' "$work/ping.out" | cut -d= -f2 | sort -g >"$work/ping.times"
+  awk -v sum="$(grep 'packets transmitted' "$work/ping.out")" \
+    -v rtt="$(grep -E '^(rtt|round-trip)' "$work/ping.out")" '
+    function pct(p, i) { i = int(p * NR + 0.999999); if (i < 1) i = 1; return t[i] }
+    { t[NR] = $1 }
+    END {
+      split(sum, a, " "); split(rtt, b, " "); split(b[4], v, "/");
+      printf "%d %d %s %s %s %s %s\n", a[1], a[4], v[1], v[2], v[3], pct(0.5), pct(0.9) }' \
+    "$work/ping.times"
 }
 
 order() { if [ $(($1 % 2)) = 1 ]; then echo "d k"; else echo "k d"; fi; }
@@ -357,8 +364,8 @@ for round in $(seq "$rounds"); do
   for r in $(order "$round"); do
     res[$r,ping]=$(ping_run "$r")
     echo "${res[$r,ping]}" | awk -v n="$(name "$r")" '{
-      printf "%-7s %d sent, %d received, min %.0f µs, avg %.0f µs, max %.0f µs\n",
-        n, $1, $2, $3 * 1000, $4 * 1000, $5 * 1000 }'
+      printf "%-7s %d sent, %d received, min %.0f, p50 %.0f, avg %.0f, p90 %.0f, max %.0f µs\n",
+        n, $1, $2, $3 * 1000, $6 * 1000, $4 * 1000, $7 * 1000, $5 * 1000 }'
   done
 done
 
@@ -392,6 +399,8 @@ row tcp_throughput Mbit/s "$(field "${res[d,tcp]}" 1 | awk '{ print $1 / 1e6 }')
   "$(field "${res[k,tcp]}" 1 | awk '{ print $1 / 1e6 }')" 1
 row ping_rtt_min µs "$(field "${res[d,ping]}" 3 | awk '{ print $1 * 1000 }')" \
   "$(field "${res[k,ping]}" 3 | awk '{ print $1 * 1000 }')"
+row ping_rtt_p50 µs "$(field "${res[d,ping]}" 6 | awk '{ print $1 * 1000 }')" \
+  "$(field "${res[k,ping]}" 6 | awk '{ print $1 * 1000 }')"
 row ping_rtt_avg µs "$(field "${res[d,ping]}" 4 | awk '{ print $1 * 1000 }')" \
   "$(field "${res[k,ping]}" 4 | awk '{ print $1 * 1000 }')"
 echo
