@@ -308,9 +308,11 @@ impl CongestionControl {
     }
 
     /// The retransmission timer expired (RFC 5681 §3.1): ssthresh = max(FlightSize / 2,
-    /// 2 × SMSS) (eq. 4; CUBIC: × β_cubic, RFC 9438 §4.8), held constant when the same data
-    /// times out again (no ACK of new data since the last timeout); cwnd = the loss window,
-    /// 1 SMSS. Recovery, if any, is over; slow start follows.
+    /// 2 × SMSS) (eq. 4; CUBIC: × β_cubic, RFC 9438 §4.8); cwnd = the loss window, 1 SMSS.
+    /// RFC 5681 sets ssthresh only when the segment "has not yet been resent by way of the
+    /// retransmission timer": a timeout with no ACK of new data since the previous one
+    /// keeps ssthresh (the flight size then is one segment, and halving it would throw the
+    /// earlier estimate away). Recovery, if any, is over; slow start follows.
     pub fn on_rto(&mut self, _now: Instant, in_flight: u32) {
         if !self.timed_out {
             self.ssthresh = self.reduced_ssthresh(in_flight);

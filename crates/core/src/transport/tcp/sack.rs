@@ -261,10 +261,9 @@ impl Scoreboard {
         if to <= from {
             return 0;
         }
-        let sacked: u32 = self
-            .spans(snd_una, window)
-            .map(|(lo, hi)| hi.min(to).saturating_sub(lo.max(from)))
-            .sum();
+        let sacked = self.spans(snd_una, window).fold(0u32, |sum, (lo, hi)| {
+            sum.saturating_add(hi.min(to).saturating_sub(lo.max(from)))
+        });
         (to - from).saturating_sub(sacked)
     }
 

@@ -23,9 +23,22 @@
 //!   port, the client's ISN, the full 64-bit counter and the MSS index. Changing any of
 //!   them, or any bit of the cookie, fails the check except with probability 2^-27.
 //!
-//! What is lost compared with a SYN queue entry: the window scale and SACK-permitted
-//! options of the SYN (unless carried in the timestamp, which is not done here), and an
-//! MSS finer than the table's.
+//! What is lost compared with a SYN queue entry: an MSS finer than the table's, and,
+//! unless the SYN carried timestamps, its window scale and SACK-permitted options. With
+//! timestamps, [`SynCookies::encode_ts`] puts those two in the low bits of the SYN-ACK's
+//! TSval, which the ACK echoes in TSecr ([`SynCookies::decode_ts`]):
+//!
+//! ```text
+//!  31                                              5   4   3       0
+//! +-------------------------------------------------+---+---------+
+//! |          the timestamp clock's upper bits        | S |  WSCALE |
+//! +-------------------------------------------------+---+---------+
+//! ```
+//!
+//! WSCALE is the SYN's shift count (0 to 14; 15 when the SYN had no Window Scale option),
+//! S its SACK-permitted option. These bits are not covered by the MAC: they can only
+//! change options of the sender's own connection, which it could have asked for in its
+//! SYN, and the ACK still needs a valid cookie.
 
 use std::net::Ipv6Addr;
 
@@ -45,6 +58,21 @@ const COUNTER_BITS: u32 = 2;
 const MAC_SHIFT: u32 = MSS_BITS + COUNTER_BITS;
 const MSS_MASK: u32 = (1 << MSS_BITS) - 1;
 const COUNTER_MASK: u64 = (1 << COUNTER_BITS) - 1;
+
+/// The SYN's options a timestamp can carry (see the module's doc).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CookieOptions {
+    /// The peer's Window Scale shift count, `None` when its SYN had no such option.
+    pub window_scale: Option<u8>,
+    pub sack_permitted: bool,
+}
+
+const TS_WSCALE_MASK: u32 = 0x0f;
+const TS_NO_WSCALE: u32 = 0x0f;
+const TS_SACK: u32 = 0x10;
+const TS_MASK: u32 = 0x1f;
+/// RFC 7323 §2.3: a shift count above 14 is used as 14.
+const MAX_WSCALE: u8 = 14;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SynCookieConfig {
@@ -135,6 +163,33 @@ impl SynCookies {
             return None;
         }
         MSS_TABLE.get(index as usize).copied()
+    }
+
+    /// The SYN-ACK's TSval: `ts_now` (the connection's timestamp clock) with its low five
+    /// bits replaced by `options`, and moved back by 32 ticks if that made it larger, so
+    /// the clock's later values are never below it (the peer's PAWS, RFC 7323 §5).
+    pub fn encode_ts(&self, ts_now: u32, options: CookieOptions) -> u32 {
+        let wscale = options
+            .window_scale
+            .map_or(TS_NO_WSCALE, |w| u32::from(w.min(MAX_WSCALE)));
+        let sack = if options.sack_permitted { TS_SACK } else { 0 };
+        let ts = (ts_now & !TS_MASK) | sack | wscale;
+        if ts > ts_now {
+            ts.wrapping_sub(TS_MASK + 1)
+        } else {
+            ts
+        }
+    }
+
+    /// The options from the TSecr of the ACK that returned a cookie (after `decode`
+    /// accepted the cookie).
+    pub fn decode_ts(&self, ts_ecr: u32) -> CookieOptions {
+        let wscale = ts_ecr & TS_WSCALE_MASK;
+        CookieOptions {
+            // Only 15 means none; 0 to 14 are shift counts.
+            window_scale: (wscale != TS_NO_WSCALE).then_some(wscale as u8),
+            sack_permitted: ts_ecr & TS_SACK != 0,
+        }
     }
 
     fn counter(&self, now: Instant) -> u64 {
@@ -314,6 +369,59 @@ mod tests {
         let s = format!("{:?}", SynCookies::new([0xab; 32]));
         assert!(!s.contains("171"), "{s}");
         assert!(s.starts_with("SynCookies"));
+    }
+
+    #[test]
+    fn rfc7323_2_3_options_round_trip_through_the_timestamp() {
+        let c = cookies();
+        let ts_now = 0x1234_5678;
+        let mut all = vec![None];
+        all.extend((0..=14u8).map(Some));
+        for window_scale in all {
+            for sack_permitted in [false, true] {
+                let o = CookieOptions {
+                    window_scale,
+                    sack_permitted,
+                };
+                let ts = c.encode_ts(ts_now, o);
+                assert_eq!(c.decode_ts(ts), o);
+                // Never ahead of the clock, at most 32 ticks behind.
+                assert!(ts <= ts_now && ts_now - ts < 32, "{ts:#x}");
+            }
+        }
+        // A shift count above 14 is 14 (RFC 7323 §2.3).
+        let ts = c.encode_ts(
+            ts_now,
+            CookieOptions {
+                window_scale: Some(200),
+                sack_permitted: false,
+            },
+        );
+        assert_eq!(c.decode_ts(ts).window_scale, Some(14));
+    }
+
+    #[test]
+    fn rfc7323_5_encoded_timestamp_never_ahead_of_the_clock() {
+        let c = cookies();
+        let o = CookieOptions {
+            window_scale: None,
+            sack_permitted: true,
+        };
+        // Low bits of the clock below those of the options: moved back a step.
+        let ts = c.encode_ts(0x1000_0020, o);
+        assert_eq!(ts, 0x1000_001f);
+        assert_eq!(c.decode_ts(ts), o);
+        // Near zero the clock wraps, as RFC 7323's clock does.
+        let ts = c.encode_ts(3, o);
+        assert_eq!(ts, 0xffff_ffff);
+        assert_eq!(c.decode_ts(ts), o);
+        assert_eq!(
+            c.decode_ts(0),
+            CookieOptions {
+                window_scale: Some(0),
+                sack_permitted: false
+            }
+        );
     }
 
     proptest! {
