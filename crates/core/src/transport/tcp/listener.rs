@@ -18,15 +18,9 @@ use crate::time::Instant;
 
 use super::config::TcpConfig;
 use super::isn::IsnGenerator;
-use super::syncookie::SynCookies;
+use super::syncookie::{CookieOptions, SynCookies};
 use super::tcb::{Tcb, reset_for};
 use super::types::{FourTuple, Segment, State};
-
-/// The TSval bits that carry a cookie's options: the window shift (4 bits, 0xf for
-/// none) and SACK-permitted.
-const TS_OPT_BITS: u32 = 0x1f;
-const TS_NO_SHIFT: u32 = 0xf;
-const TS_SACK: u32 = 0x10;
 
 /// What a listener did, for counters and research.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -247,19 +241,18 @@ impl Listener {
         };
         // The options can come back only through the echoed timestamp.
         if let (true, Some((syn_tsval, _))) = (self.config.timestamps, syn.timestamps) {
-            let mut bits = TS_NO_SHIFT;
+            let mut options = CookieOptions::default();
             if let (true, Some(s)) = (self.config.window_scaling, syn.window_scale) {
-                bits = u32::from(s.min(14));
+                options.window_scale = Some(s);
                 r.window_scale = Some(super::tcb::shift_for(self.config.recv_buffer));
             }
             if self.config.sack && syn.sack_permitted {
-                bits |= TS_SACK;
+                options.sack_permitted = true;
                 r.sack_permitted = true;
             }
-            // Below the clock, so later TSvals never go back (the peer's PAWS).
+            // Not above the connection's clock, so later TSvals never go back (PAWS).
             let clock = (now.total_millis() as u32).wrapping_add(self.ts_offset(tuple));
-            let tsval = (clock.wrapping_sub(TS_OPT_BITS + 1) & !TS_OPT_BITS) | bits;
-            r.timestamps = Some((tsval, syn_tsval));
+            r.timestamps = Some((self.cookies.encode_ts(clock, options), syn_tsval));
         }
         self.stats.cookies_sent += 1;
         self.queue(Some(Segment {
@@ -293,14 +286,9 @@ impl Listener {
             self.stats.accept_overflows += 1;
             return true;
         }
-        let (shift, sack) = match seg.timestamps {
-            Some((_, tsecr)) if self.config.timestamps => {
-                let bits = tsecr & TS_OPT_BITS;
-                let shift = bits & TS_NO_SHIFT;
-                let shift = (shift != TS_NO_SHIFT).then_some(shift as u8);
-                (shift, bits & TS_SACK != 0)
-            }
-            _ => (None, false),
+        let options = match seg.timestamps {
+            Some((_, tsecr)) if self.config.timestamps => self.cookies.decode_ts(tsecr),
+            _ => CookieOptions::default(),
         };
         let ts_offset = self.ts_offset(tuple);
         let mut t = Tcb::from_cookie(
@@ -310,8 +298,8 @@ impl Listener {
             ts_offset,
             path_mtu,
             mss,
-            shift,
-            sack,
+            options.window_scale,
+            options.sack_permitted,
             seg,
             now,
         );

@@ -22,6 +22,7 @@ pub mod cc {
         cwnd: u32,
         ssthresh: u32,
         acked: u32,
+        timed_out: bool,
     }
 
     impl CongestionControl {
@@ -35,6 +36,7 @@ pub mod cc {
                 cwnd,
                 ssthresh: u32::MAX,
                 acked: 0,
+                timed_out: false,
             }
         }
         pub fn cwnd(&self) -> u32 {
@@ -56,6 +58,9 @@ pub mod cc {
             _in_flight: u32,
             _rtt: Option<Duration>,
         ) {
+            if bytes_acked > 0 {
+                self.timed_out = false;
+            }
             if self.cwnd < self.ssthresh {
                 self.cwnd = self.cwnd.saturating_add(bytes_acked.min(self.mss));
             } else {
@@ -81,7 +86,10 @@ pub mod cc {
             self.cwnd = self.ssthresh;
         }
         pub fn on_rto(&mut self, _now: Instant, in_flight: u32) {
-            self.ssthresh = (in_flight / 2).max(2 * self.mss);
+            if !self.timed_out {
+                self.ssthresh = (in_flight / 2).max(2 * self.mss);
+            }
+            self.timed_out = true;
             self.cwnd = self.mss;
         }
     }
@@ -173,7 +181,7 @@ pub mod sack {
                     if !self.is_lost(s, mss) {
                         pipe = pipe.saturating_add(len);
                     }
-                    if s <= high_rxt {
+                    if s < high_rxt {
                         pipe = pipe.saturating_add(len);
                     }
                 }
@@ -205,7 +213,7 @@ pub mod sack {
                     .find(|&l| l > s)
                     .unwrap_or(top);
                 let len = ((next_sacked - s) as u32).min(mss);
-                if s > high_rxt {
+                if s >= high_rxt {
                     if self.is_lost(s, mss) {
                         return Some((s, len));
                     }
@@ -225,12 +233,16 @@ pub mod sack {
     /// The receiver's SACK blocks, most recent first (RFC 2018 §4), at most 8 kept.
     #[derive(Debug, Clone, Default)]
     pub struct ReceivedBlocks {
+        max: usize,
         blocks: Vec<(SeqNumber, SeqNumber)>,
     }
 
     impl ReceivedBlocks {
-        pub fn new() -> Self {
-            Self::default()
+        pub fn new(max: usize) -> Self {
+            Self {
+                max,
+                blocks: Vec::new(),
+            }
         }
         pub fn record(&mut self, left: SeqNumber, right: SeqNumber) {
             let (mut l, mut r) = (left, right);
@@ -244,7 +256,7 @@ pub mod sack {
                 }
             });
             self.blocks.insert(0, (l, r));
-            self.blocks.truncate(8);
+            self.blocks.truncate(self.max);
         }
         pub fn advance(&mut self, rcv_nxt: SeqNumber) {
             self.blocks.retain(|&(_, r)| r > rcv_nxt);
@@ -304,6 +316,13 @@ pub mod syncookie {
 
     const MSS: [u16; 8] = [536, 1220, 1380, 1420, 1440, 1460, 4036, 8940];
 
+    /// The SYN's options a cookie's timestamp carries.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+    pub struct CookieOptions {
+        pub window_scale: Option<u8>,
+        pub sack_permitted: bool,
+    }
+
     #[derive(Debug, Clone)]
     pub struct SynCookies {
         secret: [u8; 32],
@@ -342,6 +361,25 @@ pub mod syncookie {
             let idx = MSS.iter().rposition(|&m| m <= mss).unwrap_or(0) as u32;
             let slot = now.total_micros() / 64_000_000;
             SeqNumber((self.mac(slot, local, remote, client_isn) & !7) | idx)
+        }
+        /// TSval for a cookie's SYN-ACK: the clock's upper bits, then SACK (0x10) and the
+        /// shift (0xf for none); never above `ts_now`.
+        pub fn encode_ts(&self, ts_now: u32, options: CookieOptions) -> u32 {
+            let ws = options.window_scale.map_or(0xf, |w| u32::from(w.min(14)));
+            let sack = if options.sack_permitted { 0x10 } else { 0 };
+            let ts = (ts_now & !0x1f) | sack | ws;
+            if ts > ts_now {
+                ts.wrapping_sub(0x20)
+            } else {
+                ts
+            }
+        }
+        pub fn decode_ts(&self, ts_ecr: u32) -> CookieOptions {
+            let ws = ts_ecr & 0xf;
+            CookieOptions {
+                window_scale: (ws != 0xf).then_some(ws as u8),
+                sack_permitted: ts_ecr & 0x10 != 0,
+            }
         }
         pub fn decode(
             &self,

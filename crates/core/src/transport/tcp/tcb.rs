@@ -26,6 +26,9 @@ const MIN_MTU: u32 = 1280;
 const MIN_MSS: u32 = 64;
 /// Bytes the Timestamps option takes in every segment once negotiated (NOP NOP TS).
 const TS_OPTION_LEN: u32 = 12;
+/// SACK blocks the receiver remembers (RFC 2018 §4: it reports at most 4, and repeats
+/// recent ones); past it the least recently changed is forgotten.
+const RECEIVED_BLOCKS: usize = 8;
 /// Events that can wait to be drained; equal events coalesce, so this is never reached
 /// in practice; past it the oldest is dropped.
 const MAX_EVENTS: usize = 16;
@@ -107,8 +110,8 @@ pub struct Tcb {
     in_recovery: bool,
     /// RFC 6582 "recover": the highest sequence number sent when recovery began.
     recover: SeqNumber,
-    /// RFC 6675 HighRxt: the highest sequence number retransmitted in this recovery
-    /// (the last byte, inclusive).
+    /// RFC 6675 HighRxt, as `sack.rs` takes it: one past the highest octet
+    /// retransmitted in this recovery (SND.UNA when none was).
     high_rxt: SeqNumber,
     /// Retransmit the segment at SND.UNA at the next transmit (fast retransmit, RFC
     /// 6582 partial ACK).
@@ -307,7 +310,7 @@ impl Tcb {
             last_ack_sent: SeqNumber(0),
             sack_ok: false,
             scoreboard: Scoreboard::new(),
-            rcv_blocks: ReceivedBlocks::new(),
+            rcv_blocks: ReceivedBlocks::new(RECEIVED_BLOCKS),
             cc: CongestionControl::new(config.congestion_control, peer_mss, now),
             dupacks: 0,
             in_recovery: false,
@@ -778,7 +781,6 @@ impl Tcb {
         let newly_acked = ack - self.snd_una;
         let sack_news = self.sack_ok && self.update_scoreboard(seg);
         if newly_acked > 0 {
-            let flight_before = self.flight();
             let mut n = newly_acked as u32;
             if self.snd_una == self.iss {
                 n -= 1; // the SYN
@@ -792,13 +794,13 @@ impl Tcb {
             let data = (n as usize).min(self.send_buf.len());
             self.send_buf.drain(..data);
             self.bytes_acked += data as u64;
-            let rtt = self.take_rtt_sample(now, seg);
+            self.take_rtt_sample(now, seg);
             self.snd_una = ack;
             if self.snd_nxt - ack < 0 {
                 self.snd_nxt = ack;
             }
             if self.high_rxt - ack < 0 {
-                self.high_rxt = ack - 1;
+                self.high_rxt = ack;
             }
             self.consecutive_timeouts = 0;
             self.give_up_at = None;
@@ -816,7 +818,8 @@ impl Tcb {
                 }
             } else {
                 self.dupacks = 0;
-                self.cc.on_ack(now, data as u32, flight_before, rtt);
+                let srtt = self.rtt.srtt();
+                self.cc.on_ack(now, data as u32, self.flight(), srtt);
             }
             // RFC 6298 §5.2, §5.3: stop the timer when all is acknowledged, else restart.
             self.rto_at = if self.snd_nxt - self.snd_una > 0 {
@@ -898,7 +901,7 @@ impl Tcb {
         if triggered && self.snd_una - 1 - self.recover >= 0 {
             self.in_recovery = true;
             self.recover = self.snd_max;
-            self.high_rxt = self.snd_una - 1;
+            self.high_rxt = self.snd_una;
             self.cc.on_congestion_event(now, self.flight());
             self.rexmit_una = true;
             self.rtt_probe = None;
@@ -1087,7 +1090,6 @@ impl Tcb {
         {
             self.push_event(TcpEvent::Error(e));
         }
-        let first = self.rtt.backoff() == 0;
         self.rtt.back_off();
         self.rtt_probe = None;
         match self.state {
@@ -1096,12 +1098,9 @@ impl Tcb {
                 self.syn_retransmitted = true;
             }
             _ => {
-                // RFC 5681 §3.1: ssthresh once per loss, cwnd to one segment.
-                if first {
-                    self.cc.on_rto(now, self.flight());
-                } else {
-                    self.cc.on_rto(now, 2 * self.eff_mss());
-                }
+                // RFC 5681 §3.1: cwnd to one segment (cc.rs keeps ssthresh on a repeated
+                // timeout of the same data).
+                self.cc.on_rto(now, self.flight());
                 // RFC 6582 §3.2 / RFC 6675 §5.1: recovery ends; "recover" is the highest
                 // sequence number sent. RFC 2018 §8: SACK information is reset.
                 self.in_recovery = false;
@@ -1291,7 +1290,7 @@ impl Tcb {
             if len > 0 || with_fin {
                 self.retransmissions += 1;
                 let seq = self.snd_una;
-                self.high_rxt = self.high_rxt.max(seq + len.max(1) - 1);
+                self.high_rxt = self.high_rxt.max(seq + len);
                 let seg = self.data_segment(now, seq, len, with_fin);
                 self.arm_rto(now);
                 return Some(seg);
@@ -1327,7 +1326,7 @@ impl Tcb {
 
     fn retransmit(&mut self, now: Instant, seq: SeqNumber, len: u32) -> Segment {
         self.retransmissions += 1;
-        self.high_rxt = self.high_rxt.max(seq + len - 1);
+        self.high_rxt = self.high_rxt.max(seq + len);
         let seg = self.data_segment(now, seq, len, false);
         self.arm_rto(now);
         seg
@@ -1667,7 +1666,10 @@ impl Tcb {
     /// segment per duplicate ACK (what RFC 5681 §3.2's window inflation amounts to).
     fn pipe(&self) -> u32 {
         if !self.in_recovery {
-            return self.flight();
+            // RFC 3042 Limited Transmit: each of the first two duplicate ACKs lets one new
+            // segment out beyond cwnd (only new data is sent outside recovery).
+            let limited = self.dupacks.min(2).saturating_mul(self.eff_mss());
+            return self.flight().saturating_sub(limited);
         }
         let mss = self.eff_mss();
         if self.sack_ok {
