@@ -30,6 +30,10 @@ pub struct TcpConfig {
     pub delayed_ack_timeout: Duration,
     /// RFC 5681 §4.2: an ACK SHOULD be sent for at least every second full-sized segment.
     pub delayed_ack_segments: u32,
+    /// After `close` (not `shutdown`), how long FIN-WAIT-2 waits for the peer's FIN
+    /// before the connection is dropped (RFC 9293 sets no limit; without one a silent peer
+    /// holds the connection forever). `None`: wait forever.
+    pub fin_wait_2_timeout: Option<Duration>,
     /// RFC 9293 §3.8.4: keep-alives are off unless the application asks for them.
     pub keepalive: bool,
     /// RFC 9293 §3.8.4: the idle interval before the first probe, no less than 2 hours.
@@ -91,6 +95,7 @@ impl Default for TcpConfig {
             r2_syn: Duration::from_secs(180),
             delayed_ack_timeout: Duration::from_millis(200),
             delayed_ack_segments: 2,
+            fin_wait_2_timeout: Some(Duration::from_secs(60)),
             keepalive: false,
             keepalive_idle: Duration::from_secs(2 * 3600),
             keepalive_interval: Duration::from_secs(75),

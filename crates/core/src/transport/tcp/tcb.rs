@@ -135,7 +135,8 @@ pub struct Tcb {
     keepalive_at: Option<Instant>,
     keepalive_sent: u32,
     keepalive_pending: bool,
-    time_wait_at: Option<Instant>,
+    /// TIME-WAIT's 2 MSL, or the FIN-WAIT-2 limit of a closed connection.
+    close_at: Option<Instant>,
     last_recv_at: Instant,
 
     // Output.
@@ -331,7 +332,7 @@ impl Tcb {
             keepalive_at: None,
             keepalive_sent: 0,
             keepalive_pending: false,
-            time_wait_at: None,
+            close_at: None,
             last_recv_at: now,
             syn_pending: false,
             ack_now: false,
@@ -679,7 +680,7 @@ impl Tcb {
                     && !f.rst()
                     && seq + seg_len == self.rcv_nxt
                 {
-                    self.time_wait_at = Some(now + self.config.msl * 2);
+                    self.close_at = Some(now + self.config.msl * 2);
                 }
                 return;
             }
@@ -759,7 +760,7 @@ impl Tcb {
             // Only a retransmitted FIN can come: acknowledge it, restart the 2 MSL.
             if fin {
                 self.ack_now = true;
-                self.time_wait_at = Some(now + self.config.msl * 2);
+                self.close_at = Some(now + self.config.msl * 2);
             }
             return;
         }
@@ -833,7 +834,15 @@ impl Tcb {
             }
             if fin_acked {
                 match self.state {
-                    State::FinWait1 => self.state = State::FinWait2,
+                    State::FinWait1 => {
+                        self.state = State::FinWait2;
+                        // A closed connection does not wait forever for the peer's FIN.
+                        if self.read_closed
+                            && let Some(limit) = self.config.fin_wait_2_timeout
+                        {
+                            self.close_at = Some(now + limit);
+                        }
+                    }
                     State::Closing => self.enter_time_wait(now),
                     State::LastAck => {
                         self.enter_closed();
@@ -1031,8 +1040,11 @@ impl Tcb {
 
     /// Time passed: fires the timers due at or before `now`. Drain `poll_transmit` after.
     pub fn poll(&mut self, now: Instant) {
-        if self.time_wait_at.is_some_and(|t| t <= now) {
-            self.time_wait_at = None;
+        if self.close_at.is_some_and(|t| t <= now) {
+            self.close_at = None;
+            if self.state == State::FinWait2 {
+                self.push_event(TcpEvent::TimedOut(self.last_error));
+            }
             self.enter_closed();
             return;
         }
@@ -1058,7 +1070,7 @@ impl Tcb {
             self.persist_at,
             self.delack_at,
             self.keepalive_at,
-            self.time_wait_at,
+            self.close_at,
         ]
         .into_iter()
         .flatten()
@@ -1254,6 +1266,9 @@ impl Tcb {
             if let Some(seg) = self.transmit_data(now) {
                 return Some(seg);
             }
+            // Data waits behind a closed window with nothing in flight: only the persist
+            // timer will find out when it opens.
+            self.update_persist(now);
             if self.probe_pending {
                 self.probe_pending = false;
                 if self.unsent() > 0 {
@@ -1575,7 +1590,7 @@ impl Tcb {
         self.persist_at = None;
         self.keepalive_at = None;
         self.delack_at = None;
-        self.time_wait_at = Some(now + self.config.msl * 2);
+        self.close_at = Some(now + self.config.msl * 2);
         self.send_buf.clear();
     }
 
@@ -1588,7 +1603,7 @@ impl Tcb {
         self.persist_at = None;
         self.delack_at = None;
         self.keepalive_at = None;
-        self.time_wait_at = None;
+        self.close_at = None;
         self.syn_pending = false;
         self.ack_now = false;
         self.rexmit_una = false;

@@ -522,6 +522,48 @@ fn rfc9293_3_4_2_time_wait_lasts_2msl() {
 }
 
 #[test]
+fn fin_wait_2_limited_after_close_not_after_shutdown() {
+    let mut p = Pair::connected(&TcpConfig::default(), &TcpConfig::default());
+    p.a.close();
+    assert!(p.run(Duration::from_secs(1), |p| p.a.state() == State::FinWait2));
+    let entered = p.now;
+    // B never closes.
+    assert!(p.run(Duration::from_secs(120), |p| p.a.state() == State::Closed));
+    assert!(p.now - entered >= Duration::from_secs(60));
+    assert!(p.now - entered < Duration::from_secs(61));
+    // A half-close waits as long as the peer keeps sending.
+    let mut p = Pair::connected(&TcpConfig::default(), &TcpConfig::default());
+    p.a.shutdown();
+    assert!(p.run(Duration::from_secs(1), |p| p.a.state() == State::FinWait2));
+    assert!(!p.run(Duration::from_secs(120), |p| p.a.state() != State::FinWait2));
+}
+
+#[test]
+fn rfc9293_3_8_6_1_persist_armed_when_data_comes_after_the_window_closed() {
+    let small = TcpConfig {
+        recv_buffer: 4096,
+        ..no_options()
+    };
+    let mut p = Pair::connected(&no_options(), &small);
+    p.a.send(&pattern(4096));
+    assert!(p.run(Duration::from_secs(2), |p| p.a.info().snd_wnd == 0
+        && p.a.info().snd_una == p.a.info().snd_nxt));
+    assert_eq!(p.a.poll_at(), None);
+    // Data after the window closed: probes must start.
+    p.a.send(b"more");
+    p.flush();
+    assert!(p.a.poll_at().is_some());
+    let mut buf = [0u8; 8192];
+    let mut got = 0;
+    assert!(p.run(Duration::from_secs(30), |p| {
+        if p.now - T0 > Duration::from_secs(5) {
+            got += p.b.recv(&mut buf);
+        }
+        got == 4100
+    }));
+}
+
+#[test]
 fn rfc9293_3_10_5_abort_sends_rst() {
     let mut p = Pair::connected(&TcpConfig::default(), &TcpConfig::default());
     p.a.abort();
@@ -1426,6 +1468,44 @@ proptest! {
             prop_assert!(info.recv_buffered <= cfg.recv_buffer);
             prop_assert!(info.send_buffered <= cfg.send_buffer);
             prop_assert!(info.recv_buffered + info.ooo_bytes <= cfg.recv_buffer + 65535);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    /// Arbitrary segments from many sources into a small listener: no panic, its queues
+    /// within their limits.
+    #[test]
+    fn listener_arbitrary_segments(
+        segs in proptest::collection::vec((arb_segment(), 0u16..40, any::<bool>()), 1..40),
+    ) {
+        let c = TcpConfig {
+            syn_backlog: 4,
+            accept_backlog: 2,
+            listener_tx_queue: 8,
+            ..TcpConfig::default()
+        };
+        let mut l = Listener::new(&c, (Ipv6Addr::UNSPECIFIED, 80), [3; 32]);
+        let mut now = T0;
+        for ((mut r, data, dt, dseq, dack), src, drain_out) in segs {
+            r.seq_number = SeqNumber(dseq as u32);
+            r.ack_number = SeqNumber(dack as u32);
+            now += Duration::from_micros(dt);
+            let remote = (Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, src), 1000 + src);
+            l.receive(now, addr_b().0, remote, 1500, &r, &data);
+            l.poll(now);
+            if drain_out {
+                while let Some(s) = l.poll_transmit(now) {
+                    let _ = through_wire(&s);
+                }
+            }
+            prop_assert!(l.half_open() <= 4);
+            prop_assert!(l.ready() <= 2);
+            if let Some(t) = l.poll_at() {
+                prop_assert!(t > now || !drain_out);
+            }
         }
     }
 }
