@@ -12,8 +12,21 @@
 //! | `config.rs` | the constants and limits, with the RFCs' defaults |
 //! | `cc.rs`, `sack.rs`, `isn.rs`, `syncookie.rs` | congestion control, the SACK scoreboard, RFC 6528 ISNs, SYN cookies |
 //!
-//! The glue (the socket layer) demultiplexes: a segment goes to the `Tcb` of its four-tuple,
-//! else to the `Listener` of its port, else gets [`reset_for`]'s RST.
+//! What the glue (the socket layer) does:
+//! - demultiplexes: a segment whose checksum verified goes to the `Tcb` of its four-tuple
+//!   (`Tcb::receive`), else to the `Listener` of its port (`Listener::receive`, with the
+//!   route's path MTU), else gets [`reset_for`]'s RST;
+//! - after every input (`receive`, `poll`, a user call) drains `poll_transmit(now)` until
+//!   `None`, and wraps each [`Segment`] in IPv6 from `src` to `dst` with
+//!   `repr.emit_with_payload` (which fills the checksum); then drains `poll_event`;
+//! - calls `poll(now)` at `poll_at()`;
+//! - creates active connections with `Tcb::connect` (ISS from `isn.rs`, a random timestamp
+//!   offset) and calls `set_path_mtu` before the first `poll_transmit`; takes established
+//!   passive ones with `Listener::accept` and drives them from then on;
+//! - routes ICMPv6 errors quoting a connection's segment to it: Packet Too Big to
+//!   `set_path_mtu`, the others to `icmp_error`, when `icmp_quote_valid` accepts the quoted
+//!   sequence number (RFC 5927);
+//! - frees a `Tcb` after its `Closed` event once `poll_transmit` returns `None`.
 
 mod assembler;
 pub mod config;
