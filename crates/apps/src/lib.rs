@@ -6,12 +6,14 @@
 //! - [`ping`]: ping6, as iputils' ping.
 //! - [`tracert`]: tracert6, traceroute with tracepath's path MTU.
 //! - [`daemon_net`]: [`probe::ProbeNet`] over the daemon, through `sixstack-client`.
+//! - [`ftp`]: the FTP client and server (`sixstack ftp`, `sixstack ftpd`), over [`net`].
 //! - [`net`]: streams, listeners and datagrams for ttcp, ftp, ftpd and socks, over the
 //!   kernel or over sixstack.
 #![forbid(unsafe_code)]
 
 pub mod daemon_net;
 pub mod dump;
+pub mod ftp;
 pub mod net;
 pub mod ping;
 pub mod probe;

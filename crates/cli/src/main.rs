@@ -12,6 +12,7 @@ use clap::{Args, Parser, Subcommand};
 
 mod ctl;
 mod demo;
+mod ftp_cmd;
 mod probe_cmd;
 use sixstack_apps::dump::run::{self, DumpError, Options, Style};
 
@@ -110,10 +111,12 @@ enum Command {
     Tracert6(probe_cmd::TraceArgs),
     /// Measure TCP and UDP throughput (not yet: issue #5).
     Ttcp(Rest),
-    /// FTP client with EPRT/EPSV (not yet: issue #5).
-    Ftp(Rest),
-    /// FTP server (not yet: issue #5).
-    Ftpd(Rest),
+    /// FTP client (RFC 959, EPSV/EPRT of RFC 2428): interactive, or from a script.
+    #[command(after_help = ftp_cmd::FTP_HELP)]
+    Ftp(ftp_cmd::FtpArgs),
+    /// FTP server of a directory that nothing escapes, anonymous or with hashed passwords.
+    #[command(after_help = ftp_cmd::FTPD_HELP)]
+    Ftpd(ftp_cmd::FtpdArgs),
     /// SOCKS5 proxy over the stack (not yet: issue #5).
     Socks(Rest),
 }
@@ -253,8 +256,8 @@ fn main() -> ExitCode {
         Command::Ping6(a) => probe_cmd::ping6(a),
         Command::Tracert6(a) => probe_cmd::tracert6(a),
         Command::Ttcp(_) => not_yet("ttcp", 5),
-        Command::Ftp(_) => not_yet("ftp", 5),
-        Command::Ftpd(_) => not_yet("ftpd", 5),
+        Command::Ftp(a) => ftp_cmd::ftp(a),
+        Command::Ftpd(a) => ftp_cmd::ftpd(a),
         Command::Socks(_) => not_yet("socks", 5),
     }
 }
