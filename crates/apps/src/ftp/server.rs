@@ -503,7 +503,8 @@ impl Session {
         }
         // RFC 2577 §3: no connections to a third party (the bounce attack), and none to
         // privileged ports.
-        if canonical_ip(at.ip()) != self.peer_ip() {
+        // The unspecified address stands for the client's own (lftp sends `|2|::|port|`).
+        if canonical_ip(at.ip()) != self.peer_ip() && !at.ip().is_unspecified() {
             return self.reply(
                 500,
                 "Illegal EPRT/PORT: the address must be the client's own (RFC 2577)",
