@@ -705,6 +705,10 @@ pub struct StatsInfo {
 pub struct IfaceCounters {
     pub name: String,
     pub ip: IpCounters,
+    /// ICMPv6 errors sent about packets that came in here, by reason, and Redirects
+    /// sent here (as [`IcmpCounters::errors_sent`]).
+    #[serde(default)]
+    pub errors_sent: BTreeMap<String, u64>,
 }
 
 /// RFC 4293 §5 counters, the IPv6 subset, in snake case.
@@ -785,6 +789,10 @@ pub struct IcmpCounters {
     pub in_by_type: BTreeMap<String, u64>,
     /// ICMPv6 type, in decimal -> messages sent (only types sent).
     pub out_by_type: BTreeMap<String, u64>,
+    /// Errors sent by what they say ("no_route", "hop_limit_exceeded",
+    /// "packet_too_big", "address_unreachable", ...) and Redirects sent ("redirect").
+    #[serde(default)]
+    pub errors_sent: BTreeMap<String, u64>,
 }
 
 /// RFC 4113 counters.

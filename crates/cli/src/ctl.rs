@@ -446,6 +446,12 @@ fn write_stats(out: &mut dyn Write, s: &api::StatsInfo) -> io::Result<()> {
     for (t, n) in &s.icmp.out_by_type {
         writeln!(out, "    {:<20} {n}", format!("OutType{t}"))?;
     }
+    if !s.icmp.errors_sent.is_empty() {
+        writeln!(out, "Errors and redirects sent:")?;
+        for (why, n) in &s.icmp.errors_sent {
+            writeln!(out, "    {n:>8}  {why}")?;
+        }
+    }
     for (name, u) in [("Udp6", &s.udp), ("UdpLite6", &s.udplite)] {
         writeln!(out, "{name} (RFC 4113):")?;
         for (k, v) in [
@@ -468,6 +474,9 @@ fn write_stats(out: &mut dyn Write, s: &api::StatsInfo) -> io::Result<()> {
         writeln!(out, "{}:", i.name)?;
         for (k, v) in i.ip.fields().iter().filter(|(_, v)| *v != 0) {
             writeln!(out, "    {k:<20} {v}")?;
+        }
+        for (why, n) in &i.errors_sent {
+            writeln!(out, "    {:<20} {n}", format!("sent {why}"))?;
         }
     }
     Ok(())

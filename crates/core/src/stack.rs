@@ -183,6 +183,7 @@ impl Stack {
             rdnss: Vec::new(),
             dnssl: Vec::new(),
             stats: Default::default(),
+            errors_sent: Default::default(),
         };
         self.ifaces.insert(id, iface);
         self.event(
@@ -294,6 +295,29 @@ impl Stack {
         self.run_neighbor(now, id, nd_out);
         self.run_router_events(now, id, router_out);
         self.run_querier(now, id, querier_out);
+    }
+
+    /// The node is about to stop (RFC 4861 §6.2.5): every advertising interface that is
+    /// up schedules up to `finals` final advertisements (router lifetime 0), which `poll`
+    /// sends at the rate limit. Returns how many are to go in all; see
+    /// [`finals_pending`](Self::finals_pending).
+    pub fn stop_advertising(&mut self, now: Instant, finals: u32) -> u32 {
+        self.now = self.now.max(now);
+        self.ifaces
+            .values_mut()
+            .filter(|i| i.up)
+            .filter_map(|i| i.advertiser.as_mut())
+            .map(|a| a.stop_with(now, finals))
+            .sum()
+    }
+
+    /// Interfaces that are up and still have final advertisements to send.
+    pub fn finals_pending(&self) -> usize {
+        self.ifaces
+            .values()
+            .filter(|i| i.up && i.addrs.link_local().is_some())
+            .filter(|i| i.advertiser.as_ref().is_some_and(|a| a.is_ceasing()))
+            .count()
     }
 
     pub fn interfaces(&self) -> impl Iterator<Item = &Interface> {

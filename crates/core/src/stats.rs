@@ -4,6 +4,15 @@
 
 use std::collections::BTreeMap;
 
+/// Counters every interface keeps itself as frames arrive and leave.
+const PER_FRAME: [&str; 5] = [
+    "InReceives",
+    "InOctets",
+    "OutTransmits",
+    "OutOctets",
+    "OutMcastPkts",
+];
+
 /// RFC 4293 §5 ipSystemStats / ipIfStats, the IPv6 subset, same names in snake case.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct IpStats {
@@ -65,6 +74,68 @@ impl IpStats {
             ("OutMcastPkts", self.out_mcast_pkts),
         ]
     }
+
+    fn fields_mut(&mut self) -> [&mut u64; 25] {
+        [
+            &mut self.in_receives,
+            &mut self.in_octets,
+            &mut self.in_hdr_errors,
+            &mut self.in_no_routes,
+            &mut self.in_addr_errors,
+            &mut self.in_unknown_protos,
+            &mut self.in_truncated_pkts,
+            &mut self.in_forw_datagrams,
+            &mut self.reasm_reqds,
+            &mut self.reasm_oks,
+            &mut self.reasm_fails,
+            &mut self.in_discards,
+            &mut self.in_delivers,
+            &mut self.out_requests,
+            &mut self.out_no_routes,
+            &mut self.out_forw_datagrams,
+            &mut self.out_discards,
+            &mut self.out_frag_reqds,
+            &mut self.out_frag_oks,
+            &mut self.out_frag_fails,
+            &mut self.out_frag_creates,
+            &mut self.out_transmits,
+            &mut self.out_octets,
+            &mut self.in_mcast_pkts,
+            &mut self.out_mcast_pkts,
+        ]
+    }
+
+    /// What grew from `before` to `after` (two readings of the system counters), split
+    /// as RFC 4293 §5 counts a forwarded datagram per interface: the `In*` and
+    /// reassembly counters on the interface it came in by (first), the `Out*` ones on the
+    /// interface it leaves by (second).
+    pub(crate) fn growth(before: &IpStats, after: &IpStats) -> (IpStats, IpStats) {
+        let (mut inc, mut outc) = (IpStats::default(), IpStats::default());
+        let (b, a) = (before.fields(), after.fields());
+        for (((name, bv), (_, av)), (i, o)) in b
+            .iter()
+            .zip(a.iter())
+            .zip(inc.fields_mut().into_iter().zip(outc.fields_mut()))
+        {
+            // Kept per interface where frames come and go (input, transmit).
+            if PER_FRAME.contains(name) {
+                continue;
+            }
+            let grew = av.saturating_sub(*bv);
+            if name.starts_with("Out") {
+                *o = grew;
+            } else {
+                *i = grew;
+            }
+        }
+        (inc, outc)
+    }
+
+    pub(crate) fn add(&mut self, other: &IpStats) {
+        for (x, y) in self.fields_mut().into_iter().zip(other.fields()) {
+            *x = x.saturating_add(y.1);
+        }
+    }
 }
 
 /// RFC 4293 icmpStatsTable and icmpMsgStatsTable (per message type).
@@ -78,6 +149,9 @@ pub struct IcmpStats {
     pub out_rate_limited: u64,
     pub in_by_type: [u64; 256],
     pub out_by_type: [u64; 256],
+    /// ICMPv6 errors sent, by reason (see `IcmpError::reason`), and Redirects
+    /// ("redirect").
+    pub errors_sent: BTreeMap<&'static str, u64>,
 }
 
 impl Default for IcmpStats {
@@ -90,6 +164,7 @@ impl Default for IcmpStats {
             out_rate_limited: 0,
             in_by_type: [0; 256],
             out_by_type: [0; 256],
+            errors_sent: BTreeMap::new(),
         }
     }
 }

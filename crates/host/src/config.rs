@@ -1,6 +1,7 @@
 //! The daemon's configuration file (TOML). Every field is optional.
 //!
 //! ```toml
+//! [node]
 //! forwarding = false            # be a router: forward between interfaces (RFC 8200 §3)
 //! hosts = "/etc/hosts"          # names for `resolve`
 //! dns = ["2001:db8::53"]        # DNS servers for `resolve`; absent: those learnt by RDNSS
@@ -17,17 +18,22 @@
 //! iid = "stable"                # "stable" (RFC 7217) or "eui64"
 //! addresses = ["2001:db8:1::2/64"]
 //!
-//! [interface.advertise]         # send Router Advertisements here (RFC 4861 §6.2)
+//! [interface.ra]                # send Router Advertisements here (RFC 4861 §6.2)
 //! max_interval = 600            # seconds (MaxRtrAdvInterval)
 //! min_interval = 198
-//! default_lifetime = 1800       # seconds; 0: not a default router
+//! router_lifetime = 1800        # seconds; 0: not a default router
+//! preference = "medium"         # default router preference (RFC 4191): high|medium|low
 //! managed = false
 //! other_config = false
-//! link_mtu = 1500               # 0: no MTU option
-//! cur_hop_limit = 64
+//! mtu = 1500                    # the MTU option; absent: none. Also the link's MTU
+//!                               # when the interface has no `mtu` of its own
+//! hop_limit = 64
+//! reachable_time = 0            # milliseconds; 0: unspecified
+//! retrans_timer = 0             # milliseconds; 0: unspecified
 //! rdnss = ["2001:db8:1::53"]
 //! dnssl = ["example.test"]
-//! [[interface.advertise.prefix]]
+//! routes = [{ prefix = "2001:db8:9::/48", lifetime = 1800, preference = "high" }]
+//! [[interface.ra.prefixes]]
 //! prefix = "2001:db8:1::/64"
 //! on_link = true
 //! autonomous = true
@@ -39,21 +45,31 @@
 //! via = "fe80::1"               # absent: on-link
 //! dev = "tap0"
 //! metric = 1024
+//!
+//! [[route]]
+//! to = "2001:db8:dead::/48"
+//! type = "unreachable"          # unicast (default), blackhole, unreachable, prohibit
 //! ```
+//!
+//! The spellings of earlier releases still work: `forwarding`, `hosts`, `dns` and `seed`
+//! at the top level, `[interface.advertise]` with `[[interface.advertise.prefix]]`,
+//! `default_lifetime`, `link_mtu` and `cur_hop_limit`.
 
 use std::net::Ipv6Addr;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use sixstack_core::IfaceConfig;
-use sixstack_core::nd::ra::{AdvPrefix, AdvertConfig};
+use sixstack_core::nd::ra::{AdvPrefix, AdvRoute, AdvertConfig};
 use sixstack_core::slaac::IidMode;
 use sixstack_core::time::Duration;
-use sixstack_wire::addr::EthernetAddress;
+use sixstack_wire::addr::{EthernetAddress, Ipv6AddrExt};
+use sixstack_wire::ndiscopt::Preference;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
+    /// Read from `[node]` or the top level; [`Config::parse`] folds `[node]` in.
     #[serde(default)]
     pub forwarding: bool,
     pub hosts: Option<PathBuf>,
@@ -64,6 +80,18 @@ pub struct Config {
     pub interfaces: Vec<InterfaceConfig>,
     #[serde(default, rename = "route")]
     pub routes: Vec<RouteConfig>,
+    #[serde(default)]
+    node: Option<NodeConfig>,
+}
+
+/// The `[node]` table: settings of the whole node.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NodeConfig {
+    forwarding: Option<bool>,
+    hosts: Option<PathBuf>,
+    dns: Option<Vec<Ipv6Addr>>,
+    seed: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -79,6 +107,7 @@ pub struct InterfaceConfig {
     pub iid: Option<String>,
     #[serde(default)]
     pub addresses: Vec<String>,
+    #[serde(alias = "ra")]
     pub advertise: Option<AdvertiseConfig>,
 }
 
@@ -87,21 +116,38 @@ pub struct InterfaceConfig {
 pub struct AdvertiseConfig {
     pub max_interval: Option<u64>,
     pub min_interval: Option<u64>,
+    #[serde(alias = "router_lifetime")]
     pub default_lifetime: Option<u16>,
+    pub preference: Option<String>,
     #[serde(default)]
     pub managed: bool,
     #[serde(default)]
     pub other_config: bool,
+    #[serde(alias = "mtu")]
     pub link_mtu: Option<u32>,
+    #[serde(alias = "hop_limit")]
     pub cur_hop_limit: Option<u8>,
     pub reachable_time: Option<u32>,
     pub retrans_timer: Option<u32>,
     #[serde(default)]
     pub rdnss: Vec<Ipv6Addr>,
+    pub rdnss_lifetime: Option<u32>,
     #[serde(default)]
     pub dnssl: Vec<String>,
-    #[serde(default, rename = "prefix")]
+    pub dnssl_lifetime: Option<u32>,
+    #[serde(default, rename = "prefix", alias = "prefixes")]
     pub prefixes: Vec<PrefixConfig>,
+    #[serde(default)]
+    pub routes: Vec<AdvRouteConfig>,
+}
+
+/// A Route Information option to advertise (RFC 4191 §2.3).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdvRouteConfig {
+    pub prefix: String,
+    pub lifetime: Option<u32>,
+    pub preference: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -119,8 +165,28 @@ pub struct PrefixConfig {
 pub struct RouteConfig {
     pub to: String,
     pub via: Option<Ipv6Addr>,
+    /// Required for unicast routes; a reject route (blackhole, unreachable, prohibit)
+    /// without one is kept on the first interface.
+    #[serde(default)]
     pub dev: String,
     pub metric: Option<u32>,
+    #[serde(default, rename = "type")]
+    pub kind: RouteType,
+}
+
+/// What a route does with what matches it (Linux's route types of the same names).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RouteType {
+    /// Forward to the next hop, or on-link.
+    #[default]
+    Unicast,
+    /// Drop silently.
+    Blackhole,
+    /// Drop with Destination Unreachable, no route (code 0).
+    Unreachable,
+    /// Drop with Destination Unreachable, administratively prohibited (code 1).
+    Prohibit,
 }
 
 impl Config {
@@ -131,7 +197,19 @@ impl Config {
     }
 
     pub fn parse(text: &str) -> Result<Config, String> {
-        let c: Config = toml::from_str(text).map_err(|e| e.to_string())?;
+        let mut c: Config = toml::from_str(text).map_err(|e| e.to_string())?;
+        if let Some(n) = c.node.take() {
+            c.forwarding |= n.forwarding.unwrap_or(false);
+            if n.hosts.is_some() {
+                c.hosts = n.hosts;
+            }
+            if let Some(d) = n.dns {
+                c.dns = d;
+            }
+            if n.seed.is_some() {
+                c.seed = n.seed;
+            }
+        }
         // Check now what would otherwise fail half-way through the start.
         for i in &c.interfaces {
             i.iface_config(&[0; 32])?;
@@ -141,6 +219,19 @@ impl Config {
         }
         for r in &c.routes {
             parse_prefix(&r.to)?;
+            if r.dev.is_empty() && r.kind == RouteType::Unicast {
+                return Err(format!(
+                    "route {}: needs `dev = \"<interface>\"` (only blackhole, unreachable \
+                     and prohibit routes may go without)",
+                    r.to
+                ));
+            }
+            if r.kind != RouteType::Unicast && r.via.is_some() {
+                return Err(format!(
+                    "route {}: a {:?} route has no next hop; remove `via`",
+                    r.to, r.kind
+                ));
+            }
         }
         Ok(c)
     }
@@ -159,7 +250,12 @@ impl InterfaceConfig {
             None => EthernetAddress([0x02, 0, 0, 0, 0, 0]),
         };
         let mut c = IfaceConfig::ethernet(&self.name, mac);
-        c.mtu = self.mtu;
+        // The MTU advertised is the link's (RFC 4861 §6.2.1 AdvLinkMTU): use it ourselves.
+        c.mtu = self.mtu.or(self
+            .advertise
+            .as_ref()
+            .and_then(|a| a.link_mtu)
+            .filter(|m| *m > 0));
         c.slaac.stable_secret = *secret;
         c.slaac.temporary.enabled = self.temporary_addresses.unwrap_or(true);
         if let Some(a) = self.accept_ra {
@@ -203,9 +299,50 @@ impl AdvertiseConfig {
             a.max_rtr_adv_interval = Duration::from_secs(s);
         }
         if let Some(s) = self.min_interval {
+            let max = a.max_rtr_adv_interval.as_secs();
+            if s < 3 || s * 4 > max * 3 {
+                return Err(format!(
+                    "ra.min_interval {s}: RFC 4861 §6.2.1 wants 3 seconds to 0.75 × \
+                     max_interval ({max} s); raise max_interval or lower min_interval"
+                ));
+            }
             a.min_rtr_adv_interval = Some(Duration::from_secs(s));
         }
+        if let Some(l) = self.default_lifetime
+            && l != 0
+            && u64::from(l) < a.max_rtr_adv_interval.as_secs()
+        {
+            return Err(format!(
+                "ra.router_lifetime {l}: must be 0 or at least max_interval ({} s), \
+                 RFC 4861 §6.2.1",
+                a.max_rtr_adv_interval.as_secs()
+            ));
+        }
         a.adv_default_lifetime = self.default_lifetime;
+        if let Some(p) = &self.preference {
+            a.adv_default_preference = parse_preference(p)?;
+        }
+        a.rdnss_lifetime = self.rdnss_lifetime;
+        a.dnssl_lifetime = self.dnssl_lifetime;
+        for r in &self.routes {
+            let (prefix, prefix_len) = parse_prefix(&r.prefix)?;
+            a.routes.push(AdvRoute {
+                prefix,
+                prefix_len,
+                preference: match &r.preference {
+                    Some(p) => parse_preference(p)?,
+                    None => Preference::Medium,
+                },
+                lifetime: r.lifetime.unwrap_or(1800),
+            });
+        }
+        if let Some(d) = self
+            .rdnss
+            .iter()
+            .find(|d| d.is_multicast() || d.is_unspecified())
+        {
+            return Err(format!("ra.rdnss {d}: a DNS server is a unicast address"));
+        }
         a.adv_managed_flag = self.managed;
         a.adv_other_config_flag = self.other_config;
         if let Some(m) = self.link_mtu {
@@ -224,6 +361,13 @@ impl AdvertiseConfig {
         a.dnssl = self.dnssl.clone();
         for p in &self.prefixes {
             let (prefix, len) = parse_prefix(&p.prefix)?;
+            if prefix.is_multicast() || prefix.is_link_local_unicast() {
+                return Err(format!(
+                    "ra prefix {}: link-local and multicast prefixes are never advertised \
+                     (RFC 4861 §6.2.1)",
+                    p.prefix
+                ));
+            }
             let mut ap = AdvPrefix::new(prefix, len);
             if let Some(v) = p.on_link {
                 ap.on_link = v;
@@ -237,9 +381,28 @@ impl AdvertiseConfig {
             if let Some(v) = p.preferred_lifetime {
                 ap.preferred_lifetime = v;
             }
+            if ap.preferred_lifetime > ap.valid_lifetime {
+                return Err(format!(
+                    "ra prefix {}: preferred_lifetime {} is longer than valid_lifetime {} \
+                     (RFC 4862 §5.5.3 would ignore it)",
+                    p.prefix, ap.preferred_lifetime, ap.valid_lifetime
+                ));
+            }
             a.prefixes.push(ap);
         }
         Ok(a)
+    }
+}
+
+/// "high", "medium" or "low" (RFC 4191 §2.1).
+fn parse_preference(s: &str) -> Result<Preference, String> {
+    match s {
+        "high" => Ok(Preference::High),
+        "medium" => Ok(Preference::Medium),
+        "low" => Ok(Preference::Low),
+        _ => Err(format!(
+            "preference {s:?}: use \"high\", \"medium\" or \"low\" (RFC 4191 §2.1)"
+        )),
     }
 }
 
@@ -305,6 +468,85 @@ mod tests {
         assert_eq!(adv.prefixes[0].prefix_len, 64);
         assert_eq!(adv.adv_default_lifetime, Some(1800));
         assert_eq!(c.routes[0].via, Some("fe80::1".parse().unwrap()));
+    }
+
+    /// Issue #6 names this configuration: it must work as written.
+    #[test]
+    fn the_router_example_of_issue_6_parses() {
+        let c = Config::parse(
+            r#"
+[node]
+forwarding = true
+
+[[interface]]
+name = "tap0"
+addresses = ["2001:db8:1::1/64"]
+ra = { prefixes = [{ prefix = "2001:db8:1::/64" }] }
+
+[[interface]]
+name = "tap1"
+addresses = ["2001:db8:2::1/64"]
+ra = { prefixes = [{ prefix = "2001:db8:2::/64" }], mtu = 1400 }
+"#,
+        )
+        .unwrap();
+        assert!(c.forwarding);
+        let a = c.interfaces[0].iface_config(&[0; 32]).unwrap();
+        let adv = a.advertise.unwrap();
+        assert!(adv.adv_send_advertisements);
+        assert_eq!(
+            adv.prefixes[0].prefix,
+            "2001:db8:1::".parse::<Ipv6Addr>().unwrap()
+        );
+        assert!(adv.prefixes[0].on_link && adv.prefixes[0].autonomous);
+        assert_eq!(adv.adv_link_mtu, 0);
+        assert_eq!(a.mtu, None);
+        let b = c.interfaces[1].iface_config(&[0; 32]).unwrap();
+        assert_eq!(b.advertise.unwrap().adv_link_mtu, 1400);
+        assert_eq!(b.mtu, Some(1400), "the advertised MTU is the link's");
+    }
+
+    #[test]
+    fn ra_keys_and_route_types() {
+        let c = Config::parse(
+            r#"
+[[interface]]
+name = "tap0"
+ra = { router_lifetime = 0, preference = "high", hop_limit = 32, routes = [{ prefix = "2001:db8:9::/48", preference = "low" }], rdnss = ["2001:db8::53"] }
+
+[[route]]
+to = "2001:db8:dead::/48"
+type = "prohibit"
+"#,
+        )
+        .unwrap();
+        let adv = c.interfaces[0]
+            .iface_config(&[0; 32])
+            .unwrap()
+            .advertise
+            .unwrap();
+        assert_eq!(adv.adv_default_lifetime, Some(0));
+        assert_eq!(adv.adv_default_preference, Preference::High);
+        assert_eq!(adv.adv_cur_hop_limit, 32);
+        assert_eq!(adv.routes[0].preference, Preference::Low);
+        assert_eq!(adv.routes[0].prefix_len, 48);
+        assert_eq!(c.routes[0].kind, RouteType::Prohibit);
+        let bad = |t: &str| Config::parse(t).unwrap_err();
+        assert!(bad("[[route]]\nto = \"2001:db8::/32\"").contains("dev"));
+        assert!(bad("[[route]]\nto = \"::/0\"\ntype = \"nope\"").contains("nope"));
+        let e = bad("[[route]]\nto = \"::/0\"\ntype = \"blackhole\"\nvia = \"fe80::1\"");
+        assert!(e.contains("via"), "{e}");
+        let e = bad("[[interface]]\nname = \"t\"\nra = { preference = \"top\" }");
+        assert!(e.contains("high"), "{e}");
+        let e = bad("[[interface]]\nname = \"t\"\nra = { max_interval = 10, min_interval = 9 }");
+        assert!(e.contains("0.75"), "{e}");
+        let e = bad("[[interface]]\nname = \"t\"\nra = { router_lifetime = 5 }");
+        assert!(e.contains("max_interval"), "{e}");
+        let e =
+            bad("[[interface]]\nname = \"t\"\nra = { prefixes = [{ prefix = \"fe80::/64\" }] }");
+        assert!(e.contains("link-local"), "{e}");
+        let e = bad("[node]\nforwardin = true");
+        assert!(e.contains("forwardin"), "{e}");
     }
 
     #[test]

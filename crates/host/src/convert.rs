@@ -200,6 +200,10 @@ fn by_type(t: &[u64; 256]) -> BTreeMap<String, u64> {
         .collect()
 }
 
+fn names(m: &BTreeMap<&'static str, u64>) -> BTreeMap<String, u64> {
+    m.iter().map(|(k, v)| ((*k).to_string(), *v)).collect()
+}
+
 pub fn stats(stack: &Stack) -> api::StatsInfo {
     let s: &Stats = stack.stats();
     api::StatsInfo {
@@ -212,6 +216,7 @@ pub fn stats(stack: &Stack) -> api::StatsInfo {
             out_rate_limited: s.icmp.out_rate_limited,
             in_by_type: by_type(&s.icmp.in_by_type),
             out_by_type: by_type(&s.icmp.out_by_type),
+            errors_sent: names(&s.icmp.errors_sent),
         },
         udp: udp_counters(&s.udp),
         udplite: udp_counters(&s.udplite),
@@ -225,6 +230,7 @@ pub fn stats(stack: &Stack) -> api::StatsInfo {
             .map(|i| api::IfaceCounters {
                 name: i.name.clone(),
                 ip: ip_counters(&i.stats),
+                errors_sent: names(&i.errors_sent),
             })
             .collect(),
         sockets: stack.socket_count() as u64,

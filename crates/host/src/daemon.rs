@@ -29,6 +29,9 @@ use crate::tap::{self, Tap, TapInput};
 
 /// How often devices are checked for carrier and for having vanished or come back.
 const CARRIER_POLL: StdDuration = StdDuration::from_millis(500);
+/// How long a stopping daemon waits for its final Router Advertisements: a little over
+/// MIN_DELAY_BETWEEN_RAS (RFC 4861 §10), the longest the rate limit can hold one back.
+const FINAL_ADVERT_WAIT: StdDuration = StdDuration::from_millis(3500);
 
 /// What `sixstack run` was asked.
 #[derive(Debug, Clone, Default)]
@@ -627,7 +630,31 @@ impl Daemon {
         }
         let now = self.clock.now();
         self.log.info(now, None, "stopping");
+        self.send_final_adverts().await;
         Ok(())
+    }
+
+    /// RFC 4861 §6.2.5: a router that stops tells its hosts with a final advertisement
+    /// (router lifetime 0) on each advertising interface, so they drop it as a default
+    /// router at once instead of when the lifetime runs out. One each: the rate limit
+    /// would make more cost seconds. Bounded by that rate limit (3 s).
+    async fn send_final_adverts(&mut self) {
+        let now = self.clock.now();
+        if self.stack.stop_advertising(now, 1) == 0 {
+            return;
+        }
+        let deadline = tokio::time::Instant::now() + FINAL_ADVERT_WAIT;
+        while self.stack.finals_pending() > 0 && tokio::time::Instant::now() < deadline {
+            self.poll_and_pump();
+            let wake = self
+                .stack
+                .poll_at()
+                .map(|t| tokio::time::Instant::from_std(self.clock.to_std(t)))
+                .unwrap_or(deadline)
+                .min(deadline);
+            tokio::time::sleep_until(wake).await;
+        }
+        self.poll_and_pump();
     }
 
     /// The earliest of the stack's next timer and the waiting `recv`s' deadlines.

@@ -229,6 +229,14 @@ fn rfc8200_3_router_forwards_with_hop_limit_decremented() {
     let s = n.net.node(n.r).stats();
     assert_eq!((s.ip.in_forw_datagrams, s.ip.out_forw_datagrams), (1, 1));
     assert!(n.router_errors(m1).is_empty());
+    // RFC 4293 ipIfStatsTable: In on the arrival interface, Out on the way out.
+    let r = n.net.node(n.r);
+    let (i0, i1) = (
+        &r.interface(ETH0).unwrap().stats,
+        &r.interface(ETH1).unwrap().stats,
+    );
+    assert_eq!((i0.in_forw_datagrams, i0.out_forw_datagrams), (1, 0));
+    assert_eq!((i1.in_forw_datagrams, i1.out_forw_datagrams), (0, 1));
 }
 
 #[test]
@@ -293,7 +301,17 @@ fn rfc4443_3_1_no_route_destination_unreachable_code_0() {
         other => panic!("{other:?}"),
     }
     assert!(n.forwarded(m2).is_empty());
-    assert_eq!(n.net.node(n.r).stats().ip.in_no_routes, 1);
+    let r = n.net.node(n.r);
+    assert_eq!(r.stats().ip.in_no_routes, 1);
+    assert_eq!(r.stats().icmp.errors_sent.get("no_route"), Some(&1));
+    let i0 = r.interface(ETH0).unwrap();
+    assert_eq!(i0.stats.in_no_routes, 1);
+    assert_eq!(
+        i0.errors_sent.get("no_route"),
+        Some(&1),
+        "counted where it came in"
+    );
+    assert!(r.interface(ETH1).unwrap().errors_sent.is_empty());
 }
 
 #[test]
@@ -767,4 +785,58 @@ fn rfc4443_3_1_address_unreachable_code_3_when_resolution_fails() {
     }
     let notice = n.net.node_mut(n.h1).take_error(tx).expect("notice");
     assert_eq!((notice.msg_type, notice.code, notice.dst), (1, 3, absent));
+}
+
+#[test]
+fn rfc4861_6_2_5_a_stopping_router_sends_a_final_advertisement() {
+    let test = "rfc4861_6_2_5_a_stopping_router_sends_a_final_advertisement";
+    let mut net = Network::new(61);
+    record(&mut net, test);
+    let lan = net.add_link("lan1", LinkConfig::ethernet());
+    let mut r = Stack::new(StackConfig::router(), 61);
+    let mut c = IfaceConfig::ethernet("eth0", mac(0x01));
+    let mut adv = sixstack_core::nd::ra::AdvertConfig::default();
+    adv.prefixes.push(sixstack_core::nd::ra::AdvPrefix::new(
+        ip("2001:db8:1::"),
+        64,
+    ));
+    c.advertise = Some(adv);
+    r.add_interface(Instant::ZERO, c);
+    let r = net.add_node("r", r);
+    let h = net.add_node("h", host(62, mac(0x11)));
+    net.attach(lan, r, ETH0);
+    net.attach(lan, h, ETH0);
+    net.run_until(Instant::from_secs(10));
+    let routers = |net: &Network<Stack>| {
+        net.node(h)
+            .interface(ETH0)
+            .unwrap()
+            .routers
+            .routers()
+            .count()
+    };
+    assert_eq!(routers(&net), 1, "the host lists the advertising router");
+
+    let mark = net.captured(lan).len();
+    let now = net.now();
+    assert_eq!(net.node_mut(r).stop_advertising(now, 1), 1);
+    net.run_for(Duration::from_secs(4));
+    assert_eq!(net.node(r).finals_pending(), 0);
+    let finals: Vec<u16> = net.captured(lan)[mark..]
+        .iter()
+        .filter_map(seen)
+        .filter(|s| s.from == Some(r))
+        .filter_map(|s| match nd_of(&s) {
+            Some(ndisc::Repr::RouterAdvert {
+                router_lifetime, ..
+            }) => Some(router_lifetime),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        finals,
+        vec![0],
+        "one final advertisement, router lifetime 0"
+    );
+    assert_eq!(routers(&net), 0, "the host forgot the router at once");
 }

@@ -28,6 +28,29 @@ pub enum IcmpError {
     ParamProblem(u8, u32),
 }
 
+impl IcmpError {
+    /// What the error says, as counted in the statistics (RFC 4443 §3 codes).
+    pub fn reason(&self) -> &'static str {
+        match *self {
+            IcmpError::DstUnreachable(0) => "no_route",
+            IcmpError::DstUnreachable(1) => "admin_prohibited",
+            IcmpError::DstUnreachable(2) => "beyond_scope",
+            IcmpError::DstUnreachable(3) => "address_unreachable",
+            IcmpError::DstUnreachable(4) => "port_unreachable",
+            IcmpError::DstUnreachable(5) => "source_policy_failed",
+            IcmpError::DstUnreachable(6) => "reject_route",
+            IcmpError::DstUnreachable(_) => "dst_unreachable_other",
+            IcmpError::PacketTooBig(_) => "packet_too_big",
+            IcmpError::TimeExceeded(0) => "hop_limit_exceeded",
+            IcmpError::TimeExceeded(_) => "reassembly_time_exceeded",
+            IcmpError::ParamProblem(0, _) => "erroneous_header",
+            IcmpError::ParamProblem(1, _) => "unrecognized_next_header",
+            IcmpError::ParamProblem(2, _) => "unrecognized_option",
+            IcmpError::ParamProblem(_, _) => "incomplete_header_chain",
+        }
+    }
+}
+
 impl Stack {
     /// Builds and sends one ICMPv6 message. `src` None picks one by RFC 6724.
     pub(crate) fn send_icmp(
@@ -160,6 +183,12 @@ impl Stack {
             .is_err()
         {
             self.stats.drop("ICMP error could not be sent");
+            return;
+        }
+        let reason = err.reason();
+        *self.stats.icmp.errors_sent.entry(reason).or_default() += 1;
+        if let Some(i) = iface_in.and_then(|i| self.ifaces.get_mut(&i)) {
+            *i.errors_sent.entry(reason).or_default() += 1;
         }
     }
 

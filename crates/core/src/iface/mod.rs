@@ -170,6 +170,9 @@ pub struct Interface {
     pub rdnss: Vec<(Ipv6Addr, Instant)>,
     pub dnssl: Vec<(String, Instant)>,
     pub stats: IpStats,
+    /// ICMPv6 errors sent about packets that arrived here, by reason
+    /// (`IcmpError::reason`), and Redirects sent here.
+    pub errors_sent: std::collections::BTreeMap<&'static str, u64>,
 }
 
 impl Interface {

@@ -17,6 +17,7 @@ use crate::ip::input::RxMeta;
 use crate::nd::neighbor::{NeighborCache, NudState};
 use crate::slaac::{AddrState, Origin};
 use crate::stack::{Error, Stack, same_prefix};
+use crate::stats::IpStats;
 use crate::time::Instant;
 
 /// The IPv6 minimum link MTU (RFC 8200 §5).
@@ -352,6 +353,20 @@ impl Stack {
 
     /// Router mode: RFC 8200 §3 hop limit, RFC 4007 §9 zones, RFC 4443 errors.
     pub(crate) fn forward(&mut self, now: Instant, meta: RxMeta, pkt: &[u8]) {
+        let before = self.stats.ip;
+        let out = self.forward_inner(now, meta, pkt).unwrap_or(meta.iface);
+        // The per-interface view of the same counters (RFC 4293 ipIfStatsTable).
+        let (inc, outc) = IpStats::growth(&before, &self.stats.ip);
+        if let Some(i) = self.ifaces.get_mut(&meta.iface) {
+            i.stats.add(&inc);
+        }
+        if let Some(i) = self.ifaces.get_mut(&out) {
+            i.stats.add(&outc);
+        }
+    }
+
+    /// Forwards, or drops with the error to send; returns the interface it left by.
+    fn forward_inner(&mut self, now: Instant, meta: RxMeta, pkt: &[u8]) -> Option<IfaceId> {
         match self.forward_check(meta) {
             Err((reason, err)) => {
                 self.stats.drop(reason);
@@ -368,15 +383,18 @@ impl Stack {
                     self.stats.ip.out_frag_fails += 1;
                     self.stats.drop("packet too big to forward");
                     let err = IcmpError::PacketTooBig(mtu);
-                    return self.icmp_error_for(now, Some(meta.iface), pkt, false, err);
+                    self.icmp_error_for(now, Some(meta.iface), pkt, false, err);
+                    return Some(out);
                 }
                 if out == meta.iface {
                     self.maybe_send_redirect(now, meta, pkt, next_hop);
                 }
                 self.stats.ip.out_forw_datagrams += 1;
                 let _ = self.send_via(now, out, next_hop, copy, false);
+                return Some(out);
             }
         }
+        None
     }
 
     /// Whether and where a router forwards a packet: (interface, next hop, its MTU), or

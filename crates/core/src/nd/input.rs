@@ -737,6 +737,10 @@ impl Stack {
         };
         if let Some(p) = self.emit_nd(src, meta.src, 255, nd) {
             self.nd_link_out(now, meta.iface, p, meta.src, None);
+            *self.stats.icmp.errors_sent.entry("redirect").or_default() += 1;
+            if let Some(i) = self.ifaces.get_mut(&meta.iface) {
+                *i.errors_sent.entry("redirect").or_default() += 1;
+            }
         }
     }
 }

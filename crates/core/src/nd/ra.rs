@@ -284,10 +284,17 @@ impl Advertiser {
     /// many are still to go. None when no live advertisement went out since the last
     /// final ones: there is nothing for hosts to forget.
     pub fn stop(&mut self, now: Instant) -> u32 {
+        self.stop_with(now, u32::MAX)
+    }
+
+    /// [`stop`](Self::stop), with at most `finals` final advertisements: a node that
+    /// shuts down sends one rather than wait out the rate limit between several (§6.2.5
+    /// asks for "one or more").
+    pub fn stop_with(&mut self, now: Instant, finals: u32) -> u32 {
         match self.state {
             State::Advertising { .. } if self.announced => {
                 self.announced = false;
-                let left = self.cfg.max_final_rtr_advertisements;
+                let left = self.cfg.max_final_rtr_advertisements.min(finals);
                 self.state = if left == 0 {
                     State::Idle
                 } else {
@@ -308,6 +315,11 @@ impl Advertiser {
 
     pub fn is_advertising(&self) -> bool {
         matches!(self.state, State::Advertising { .. })
+    }
+
+    /// Final advertisements (§6.2.5) are still to go.
+    pub fn is_ceasing(&self) -> bool {
+        matches!(self.state, State::Ceasing { .. })
     }
 
     /// A valid Router Solicitation arrived (§6.2.6). The answer is the next multicast
