@@ -628,50 +628,6 @@ fn hop_limit_and_unreachable_errors() {
     );
     assert_eq!(n, 0, "an expired request was forwarded");
 
-    // No route at all: Destination Unreachable, code 0 (no route to destination).
-    let cases = [
-        ("2001:db8:ff::1", Some((0, "No route")), "no route"),
-        ("2001:db8:e1::1", Some((0, "No route")), "type unreachable"),
-        (
-            "2001:db8:e2::1",
-            Some((1, "Administratively prohibited")),
-            "type prohibit",
-        ),
-        ("2001:db8:e3::1", None, "type blackhole"),
-    ];
-    for (dst, want, what) in cases {
-        let out = ping(&a, &["-c", "2"], dst);
-        assert_eq!(received(&out), 0, "{what}: {out}");
-        let requests = frames(
-            &lab,
-            "br1.pcap",
-            &format!("ipv6.src == {a_s} && ipv6.dst == {dst} && icmpv6.type == 128"),
-        );
-        assert_eq!(requests, 2, "{what}: a's requests on L1");
-        match want {
-            Some((code, text)) => {
-                assert!(
-                    out.contains(&format!(
-                        "From {R_L1} icmp_seq=1 Destination unreachable: {text}"
-                    )),
-                    "{what}: {out}"
-                );
-                assert_eq!(error(1, code, dst), 2, "{what}: code {code} errors\n{out}");
-            }
-            None => {
-                assert!(!out.contains("From "), "{what}: {out}");
-                let n = frames(
-                    &lab,
-                    "br1.pcap",
-                    &format!("eth.src == {mac0} && icmpv6.type < 128 && ipv6.dst == {dst}"),
-                );
-                assert_eq!(n, 0, "{what}: an ICMPv6 error for a blackholed packet");
-            }
-        }
-        let n = frames(&lab, "br2.pcap", &format!("ipv6.dst == {dst}"));
-        assert_eq!(n, 0, "{what}: forwarded onto L2");
-    }
-
     // A link-local source with a global destination on the other link never leaves L1
     // (RFC 4007 §9); we say why: Destination Unreachable, beyond scope of source (code 2).
     let a_ll = a.link_local("eth0").to_string();
@@ -681,7 +637,7 @@ fn hop_limit_and_unreachable_errors() {
         Duration::from_secs(60),
     );
     netns::expect_success("scapy sendp", &out);
-    let seen = "icmpv6.type == 128 && icmpv6.echo.identifier == 0x5ec5";
+    let seen = "icmpv6.type#1 == 128 && icmpv6.echo.identifier == 0x5ec5";
     wait_for("the frames on L1", Duration::from_secs(5), || {
         (frames(&lab, "br1.pcap", seen) == 3).then_some(())
     });
@@ -707,6 +663,57 @@ fn hop_limit_and_unreachable_errors() {
     );
     let n = frames(&lab, "br2.pcap", &format!("ipv6.src == {a_ll}"));
     assert_eq!(n, 0, "a's link-local address appeared on L2");
+
+    // No route at all: Destination Unreachable, code 0 (no route to destination); the
+    // typed routes: `unreachable` the same, `prohibit` code 1 (administratively
+    // prohibited), `blackhole` nothing. None of them is forwarded.
+    let cases = [
+        ("2001:db8:ff::1", Some((0, "No route")), "no route"),
+        ("2001:db8:e1::1", Some((0, "No route")), "type unreachable"),
+        (
+            "2001:db8:e2::1",
+            Some((1, "Administratively prohibited")),
+            "type prohibit",
+        ),
+        ("2001:db8:e3::1", None, "type blackhole"),
+    ];
+    for (dst, want, what) in cases {
+        let out = ping(&a, &["-c", "2"], dst);
+        assert_eq!(received(&out), 0, "{what}: {out}");
+        let requests = frames(
+            &lab,
+            "br1.pcap",
+            &format!("ipv6.src#1 == {a_s} && ipv6.dst#1 == {dst} && icmpv6.type#1 == 128"),
+        );
+        assert_eq!(requests, 2, "{what}: a's requests on L1");
+        match want {
+            Some((code, text)) => {
+                assert!(
+                    out.contains(&format!(
+                        "From {R_L1} icmp_seq=1 Destination unreachable: {text}"
+                    )),
+                    "{what}: {out}"
+                );
+                assert_eq!(error(1, code, dst), 2, "{what}: code {code} errors\n{out}");
+            }
+            None => {
+                assert!(!out.contains("From "), "{what}: {out}");
+                let n = frames(
+                    &lab,
+                    "br1.pcap",
+                    &format!("eth.src == {mac0} && icmpv6.type < 128 && ipv6.dst == {dst}"),
+                );
+                assert_eq!(n, 0, "{what}: an ICMPv6 error for a blackholed packet");
+            }
+        }
+        let n = frames(
+            &lab,
+            "br2.pcap",
+            &format!("ipv6.dst == {dst} || icmpv6.nd.ns.target_address == {dst}"),
+        );
+        assert_eq!(n, 0, "{what}: forwarded (or resolved) on L2");
+    }
+
     lab.assert_clean_captures(&mac0);
     lab.assert_clean_captures(&d.mac("tap1"));
 }
