@@ -176,6 +176,14 @@ pub enum Op {
         dev: Option<String>,
     },
 
+    /// How a packet to `address` would go now, and why (`ip route get`). Answered with
+    /// [`Reply::RouteGet`].
+    RouteGet {
+        address: Ipv6Addr,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        zone: Option<String>,
+    },
+
     // --- neighbors
     /// Answered with [`Reply::Neighbors`].
     NeighShow {
@@ -400,6 +408,7 @@ pub enum Reply {
     Routes {
         routes: Vec<RouteInfo>,
     },
+    RouteGet(RouteGetInfo),
     Neighbors {
         neighbors: Vec<NeighInfo>,
     },
@@ -622,6 +631,29 @@ pub struct RouteInfo {
     pub origin: RouteOrigin,
     /// Seconds left; null: never expires.
     pub expires: Option<u64>,
+}
+
+/// The answer of [`Op::RouteGet`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteGetInfo {
+    pub address: Ipv6Addr,
+    /// The interface the packet leaves by.
+    pub dev: String,
+    /// The next hop, when it is not the destination itself (on-link).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<Ipv6Addr>,
+    /// The source address RFC 6724 §5 picks; null when no address fits.
+    pub source: Option<Ipv6Addr>,
+    /// The path MTU (the link's when nothing smaller was learned).
+    pub mtu: u32,
+    /// What chose the first hop: "local" (one of our addresses), "scoped" (a link-local
+    /// destination in its zone), "redirect", "table" (see `route`), "prefix" (an on-link
+    /// prefix from a Router Advertisement, see `route`), "default_router" (the default
+    /// router list, RFC 4861 §6.3.6) or "multicast".
+    pub chosen_by: String,
+    /// The route table entry or on-link prefix that matched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route: Option<RouteInfo>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

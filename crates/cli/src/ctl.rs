@@ -1,5 +1,5 @@
 //! The control commands of a running daemon, in iproute2's words and word order:
-//! `link show|add|del`, `addr show|add|del`, `route show|add|del`, `neigh show|flush`,
+//! `link show|add|del`, `addr show|add|del`, `route show|add|del|get`, `neigh show|flush`,
 //! `stats`, `events`; each with `--json` (or `-j`).
 //!
 //! [`parse`] turns the words into a [`Command`] (tested without a daemon); [`run`] sends
@@ -31,7 +31,7 @@ pub fn usage(cmd: &str) -> &'static str {
             "sixstack addr [show [dev NAME]]\n       sixstack addr add ADDRESS/LEN dev NAME\n       sixstack addr del ADDRESS[/LEN] dev NAME"
         }
         "route" => {
-            "sixstack route [show]\n       sixstack route add PREFIX/LEN|default [via ADDRESS] dev NAME [metric N]\n       sixstack route del PREFIX/LEN|default [via ADDRESS] [dev NAME]"
+            "sixstack route [show]\n       sixstack route add PREFIX/LEN|default [via ADDRESS] dev NAME [metric N]\n       sixstack route del PREFIX/LEN|default [via ADDRESS] [dev NAME]\n       sixstack route get ADDRESS[%ZONE]"
         }
         "neigh" => "sixstack neigh [show [dev NAME]]\n       sixstack neigh flush [dev NAME|all]",
         "stats" => "sixstack stats [--json]",
@@ -135,6 +135,23 @@ pub fn parse(cmd: &str, args: &[String]) -> Result<Command, String> {
                     })
                     .transpose()?,
             }
+        }
+        ("route", "get") => {
+            let (a, more) = rest
+                .split_first()
+                .ok_or("route get needs an address: sixstack route get 2001:db8:2::20")?;
+            if let Some(w) = more.first() {
+                return Err(format!("route get takes one address, not also {w:?}"));
+            }
+            let (addr, zone) = match a.split_once('%') {
+                Some((a, z)) if !z.is_empty() => (a, Some(z.to_string())),
+                Some(_) => return Err(format!("{a:?}: the zone after % is empty")),
+                None => (*a, None),
+            };
+            let address: Ipv6Addr = addr
+                .parse()
+                .map_err(|_| format!("{a:?} is not an IPv6 address (example: 2001:db8::1)"))?;
+            Op::RouteGet { address, zone }
         }
         ("route", v) if is_del(v) => {
             let (p, kv) = rest
@@ -260,6 +277,7 @@ pub fn run(c: &Command, name: &str, out: &mut dyn Write) -> io::Result<()> {
             Reply::Links { links } => serde_json::to_value(links),
             Reply::Addrs { addrs } => serde_json::to_value(addrs),
             Reply::Routes { routes } => serde_json::to_value(routes),
+            Reply::RouteGet(g) => serde_json::to_value(g),
             Reply::Neighbors { neighbors } => serde_json::to_value(neighbors),
             Reply::Stats(s) => serde_json::to_value(s),
             other => serde_json::to_value(other),
@@ -272,6 +290,7 @@ pub fn run(c: &Command, name: &str, out: &mut dyn Write) -> io::Result<()> {
         Reply::Links { links } => links.iter().try_for_each(|l| write_link(out, l)),
         Reply::Addrs { addrs } => write_addrs(out, &addrs),
         Reply::Routes { routes } => routes.iter().try_for_each(|r| write_route(out, r)),
+        Reply::RouteGet(g) => write_route_get(out, &g),
         Reply::Neighbors { neighbors } => neighbors.iter().try_for_each(|n| write_neigh(out, n)),
         Reply::Stats(s) => write_stats(out, &s),
         // Silent on success, as iproute2 (`--json` shows the count).
@@ -301,6 +320,42 @@ fn events(conn: &mut Connection, json: bool, out: &mut dyn Write) -> io::Result<
             _ => {}
         }
     }
+}
+
+/// As `ip -6 route get` prints, then a second line saying what chose the route.
+fn write_route_get(out: &mut dyn Write, g: &api::RouteGetInfo) -> io::Result<()> {
+    let mut line = g.address.to_string();
+    if let Some(v) = g.via {
+        line += &format!(" via {v}");
+    }
+    line += &format!(" dev {}", g.dev);
+    match g.source {
+        Some(s) => line += &format!(" src {s}"),
+        None => line += " src none",
+    }
+    line += &format!(" mtu {}", g.mtu);
+    writeln!(out, "{line}")?;
+    let why = match (g.chosen_by.as_str(), &g.route) {
+        ("table", Some(r)) => format!(
+            "route {}/{}{} dev {} metric {} proto {}",
+            r.prefix,
+            r.prefix_len,
+            r.via.map(|v| format!(" via {v}")).unwrap_or_default(),
+            r.dev,
+            r.metric,
+            r.origin.as_str()
+        ),
+        ("prefix", Some(r)) => format!(
+            "on-link prefix {}/{} from a Router Advertisement",
+            r.prefix, r.prefix_len
+        ),
+        ("default_router", _) => "the default router list (RFC 4861 §6.3.6)".to_string(),
+        ("redirect", _) => "a Redirect (RFC 4861 §8.3)".to_string(),
+        ("scoped", _) => "a link-scope destination in its zone (RFC 4007)".to_string(),
+        ("local", _) => "one of this node's addresses".to_string(),
+        (other, _) => other.to_string(),
+    };
+    writeln!(out, "    chosen by {why}")
 }
 
 fn write_link(out: &mut dyn Write, l: &LinkInfo) -> io::Result<()> {
@@ -493,6 +548,32 @@ mod tests {
 
     fn a(s: &str) -> Ipv6Addr {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn route_get_takes_an_address_and_a_zone() {
+        assert_eq!(
+            p("route", "get 2001:db8::1").unwrap().op,
+            Op::RouteGet {
+                address: a("2001:db8::1"),
+                zone: None
+            }
+        );
+        assert_eq!(
+            p("route", "get fe80::1%tap0 --json").unwrap().op,
+            Op::RouteGet {
+                address: a("fe80::1"),
+                zone: Some("tap0".into())
+            }
+        );
+        assert!(p("route", "get").unwrap_err().contains("needs an address"));
+        assert!(
+            p("route", "get nowhere")
+                .unwrap_err()
+                .contains("not an IPv6")
+        );
+        assert!(p("route", "get fe80::1%").unwrap_err().contains("zone"));
+        assert!(p("route", "get ::1 ::2").is_err());
     }
 
     #[test]

@@ -65,10 +65,15 @@ enum Command {
         Then, from the kernel side:\n  \
         ip -6 addr add 2001:db8:1::1/64 dev tap0\n  \
         ping -6 -c 3 fe80::...%tap0     (the stack's link-local: sixstack addr show)\n\n\
-        The configuration file (TOML) has `forwarding`, `hosts`, `seed`, [[interface]] \
-        tables (name, mac, mtu, accept_ra, send_rs, dad_transmits, temporary_addresses, \
-        iid, addresses, [interface.advertise] for router advertisements) and [[route]] \
-        tables (to, via, dev, metric).\n\n\
+        The configuration file (TOML) has a [node] table (forwarding, hosts, dns, seed), \
+        [[interface]] tables (name, mac, mtu, accept_ra, send_rs, dad_transmits, \
+        temporary_addresses, iid, addresses, and `ra` for router advertisements: prefixes, \
+        mtu, router_lifetime, preference, hop_limit, reachable_time, retrans_timer, \
+        managed, other_config, routes, rdnss, dnssl, min_interval, max_interval) and \
+        [[route]] tables (to, via, dev, metric, type). A router:\n  \
+        [node]\n  forwarding = true\n  [[interface]]\n  name = \"tap0\"\n  \
+        addresses = [\"2001:db8:1::1/64\"]\n  \
+        ra = { prefixes = [{ prefix = \"2001:db8:1::/64\" }] }\n\n\
         Exit status: 0 after a clean stop, 1 when the daemon could not start or failed."
     )]
     Run(RunArgs),
@@ -78,7 +83,7 @@ enum Command {
     /// Addresses of the running daemon: show, add, del.
     #[command(after_help = CTL_HELP_ADDR)]
     Addr(Rest),
-    /// Routes of the running daemon: show, add, del.
+    /// Routes of the running daemon: show, add, del, get.
     #[command(after_help = CTL_HELP_ROUTE)]
     Route(Rest),
     /// The neighbor cache of the running daemon: show, flush.
@@ -254,8 +259,10 @@ Example: sixstack addr add 2001:db8::2/64 dev tap0\n\
 deprecated, duplicate), origin (link-local, slaac, temporary, static), valid_lifetime and\n\
 preferred_lifetime in seconds (null: forever).\n\
 Exit status: 0 done, 1 the daemon refused or cannot be reached, 2 a usage error.";
-const CTL_HELP_ROUTE: &str = "Usage:\n  sixstack route [show] [--json]\n  sixstack route add PREFIX/LEN|default [via ADDRESS] dev NAME [metric N]\n  sixstack route del PREFIX/LEN|default [via ADDRESS] [dev NAME]\n\n\
-Example: sixstack route add 2001:db8:9::/48 via fe80::1 dev tap0\n\
+const CTL_HELP_ROUTE: &str = "Usage:\n  sixstack route [show] [--json]\n  sixstack route add PREFIX/LEN|default [via ADDRESS] dev NAME [metric N]\n  sixstack route del PREFIX/LEN|default [via ADDRESS] [dev NAME]\n  sixstack route get ADDRESS[%ZONE] [--json]\n\n\
+Examples:\n  sixstack route add 2001:db8:9::/48 via fe80::1 dev tap0\n  \
+sixstack route get 2001:db8:9::1     (the route, next hop, interface, source and path MTU\n  \
+                                     a packet sent now would take, and what chose them)\n\
 Exit status: 0 done, 1 the daemon refused or cannot be reached, 2 a usage error.";
 const CTL_HELP_NEIGH: &str = "Usage:\n  sixstack neigh [show [dev NAME]] [--json]\n  sixstack neigh flush [dev NAME|all]\n\n\
 Exit status: 0 done, 1 the daemon refused or cannot be reached, 2 a usage error.";

@@ -13,6 +13,7 @@ use crate::config::StackConfig;
 use crate::event::{Event, EventKind};
 use crate::icmp::ratelimit::TokenBucket;
 use crate::iface::{IfaceConfig, IfaceId, Interface, LinkKind};
+use crate::ip::output::{MIN_MTU, RouteVia};
 use crate::ip::pmtu::PathMtuCache;
 use crate::ip::reasm::{Expired, Reassembler};
 use crate::ip::route::{Route, RouteOrigin, RouteTable};
@@ -27,6 +28,22 @@ use crate::slaac::{AddrState, AddrTable, SlaacAction};
 use crate::socket::SocketTable;
 use crate::stats::Stats;
 use crate::time::Instant;
+
+/// The answer of [`Stack::route_get`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RouteGet {
+    pub iface: IfaceId,
+    /// The neighbor the packet goes to: the destination itself when on-link.
+    pub next_hop: Ipv6Addr,
+    /// What chose the first hop; `None` for a local destination.
+    pub via: Option<RouteVia>,
+    /// The source address RFC 6724 §5 picks; `None` when no address fits.
+    pub source: Option<Ipv6Addr>,
+    /// The path MTU towards the destination (the link MTU when nothing smaller is known).
+    pub mtu: u32,
+    /// The destination is one of our addresses.
+    pub local: bool,
+}
 
 /// Why a call could not do what it was asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -476,6 +493,34 @@ impl Stack {
             .select_source(dst, Some(iface))
             .ok_or(Error::NoSourceAddress)?;
         Ok((iface, src))
+    }
+
+    /// How a packet sent now to `dst` would go, and why (what `ip route get` shows): the
+    /// interface, the next hop, what chose them, the source RFC 6724 §5 picks and the
+    /// path MTU. A destination that is one of our addresses is [`RouteGet::local`].
+    pub fn route_get(&mut self, dst: &Ipv6Addr, zone: Option<IfaceId>) -> Result<RouteGet, Error> {
+        if let Some(i) = self.is_own_addr(dst)
+            && zone.is_none_or(|z| z == i)
+        {
+            return Ok(RouteGet {
+                iface: i,
+                next_hop: *dst,
+                via: None,
+                source: Some(*dst),
+                mtu: self.ifaces.get(&i).map_or(MIN_MTU, |i| i.mtu),
+                local: true,
+            });
+        }
+        let (iface, next_hop, via) = self.route_decision(dst, zone)?;
+        let link_mtu = self.ifaces.get(&iface).map_or(MIN_MTU, |i| i.mtu);
+        Ok(RouteGet {
+            iface,
+            next_hop,
+            via: Some(via),
+            source: self.select_source(dst, Some(iface)),
+            mtu: self.pmtu.get(dst).map_or(link_mtu, |p| p.min(link_mtu)),
+            local: false,
+        })
     }
 
     /// Empties an interface's neighbor cache of learned entries (packets waiting for

@@ -263,6 +263,15 @@ impl Daemon {
                     dev: self.name(i),
                 })
             }
+            Op::RouteGet { address, zone } => {
+                let z = self.zone(zone.as_deref())?;
+                let g = self.stack.route_get(&address, z).map_err(core_err)?;
+                let now = self.clock.now();
+                let dev = self.name(g.iface);
+                Ok(Reply::RouteGet(crate::convert::route_get(
+                    &g, address, dev, now,
+                )))
+            }
             Op::PathMtu { address, zone } => {
                 let z = self.zone(zone.as_deref())?;
                 let (i, _) = self.stack.source_towards(&address, z).map_err(core_err)?;

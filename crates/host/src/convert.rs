@@ -6,11 +6,11 @@ use std::net::Ipv6Addr;
 use sixstack_api as api;
 use sixstack_core::event::{Event, EventKind};
 use sixstack_core::iface::{Interface, LinkKind};
-use sixstack_core::ip::route::RouteOrigin;
+use sixstack_core::ip::route::{Route, RouteOrigin};
 use sixstack_core::nd::neighbor::NudState;
 use sixstack_core::slaac::{AddrState, Origin};
 use sixstack_core::stats::{IpStats, Stats, UdpStats};
-use sixstack_core::{IfaceId, Instant, Stack};
+use sixstack_core::{IfaceId, Instant, RouteGet, RouteVia, Stack};
 
 /// Seconds left until `t`, or None for never.
 fn remaining(now: Instant, t: Instant) -> Option<u64> {
@@ -99,6 +99,57 @@ pub fn neighbors(i: &Interface) -> Vec<api::NeighInfo> {
         .collect()
 }
 
+/// One entry of the route table.
+pub fn route_info(r: &Route, dev: String, now: Instant) -> api::RouteInfo {
+    api::RouteInfo {
+        prefix: r.prefix,
+        prefix_len: r.prefix_len,
+        dev,
+        via: r.next_hop,
+        metric: r.metric,
+        origin: match r.origin {
+            RouteOrigin::Connected => api::RouteOrigin::Connected,
+            RouteOrigin::Static => api::RouteOrigin::Static,
+            RouteOrigin::RouterAdvert => api::RouteOrigin::Ra,
+            RouteOrigin::Redirect => api::RouteOrigin::Redirect,
+        },
+        expires: r.expires.and_then(|t| remaining(now, t)),
+    }
+}
+
+/// What [`Stack::route_get`] answered, with names.
+pub fn route_get(g: &RouteGet, address: Ipv6Addr, dev: String, now: Instant) -> api::RouteGetInfo {
+    let (chosen_by, route) = match g.via {
+        None => ("local", None),
+        Some(RouteVia::Scoped) => ("scoped", None),
+        Some(RouteVia::Redirect) => ("redirect", None),
+        Some(RouteVia::Table(r)) => ("table", Some(route_info(&r, dev.clone(), now))),
+        Some(RouteVia::OnLinkPrefix { prefix, prefix_len }) => (
+            "prefix",
+            Some(api::RouteInfo {
+                prefix,
+                prefix_len,
+                dev: dev.clone(),
+                via: None,
+                metric: 0,
+                origin: api::RouteOrigin::Ra,
+                expires: None,
+            }),
+        ),
+        Some(RouteVia::DefaultRouter) => ("default_router", None),
+        Some(RouteVia::Multicast) => ("multicast", None),
+    };
+    api::RouteGetInfo {
+        address,
+        dev,
+        via: (g.next_hop != address).then_some(g.next_hop),
+        source: g.source,
+        mtu: g.mtu,
+        chosen_by: chosen_by.to_string(),
+        route,
+    }
+}
+
 /// The route table, and what Router Advertisements taught (on-link prefixes and default
 /// routers, which the core keeps in each interface's router list).
 pub fn routes(stack: &Stack, now: Instant) -> Vec<api::RouteInfo> {
@@ -111,20 +162,7 @@ pub fn routes(stack: &Stack, now: Instant) -> Vec<api::RouteInfo> {
     let mut out: Vec<api::RouteInfo> = stack
         .routes()
         .iter()
-        .map(|r| api::RouteInfo {
-            prefix: r.prefix,
-            prefix_len: r.prefix_len,
-            dev: name(r.iface),
-            via: r.next_hop,
-            metric: r.metric,
-            origin: match r.origin {
-                RouteOrigin::Connected => api::RouteOrigin::Connected,
-                RouteOrigin::Static => api::RouteOrigin::Static,
-                RouteOrigin::RouterAdvert => api::RouteOrigin::Ra,
-                RouteOrigin::Redirect => api::RouteOrigin::Redirect,
-            },
-            expires: r.expires.and_then(|t| remaining(now, t)),
-        })
+        .map(|r| route_info(r, name(r.iface), now))
         .collect();
     for i in stack.interfaces().filter(|i| i.up) {
         for p in i.routers.prefixes() {

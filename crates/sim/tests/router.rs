@@ -840,3 +840,53 @@ fn rfc4861_6_2_5_a_stopping_router_sends_a_final_advertisement() {
     );
     assert_eq!(routers(&net), 0, "the host forgot the router at once");
 }
+
+#[test]
+fn route_get_explains_the_first_hop_source_and_mtu() {
+    let mut n = Net::new(
+        "route_get_explains_the_first_hop_source_and_mtu",
+        Plan {
+            lan2_mtu: 1400,
+            ..Plan::new(109)
+        },
+    );
+    let (h1, r, h1_ip, h2_ip, r1_ll) = (n.h1, n.r, n.h1_ip, n.h2_ip, n.r1_ll);
+    let g = n.net.node_mut(h1).route_get(&h2_ip, None).unwrap();
+    assert_eq!((g.iface, g.next_hop, g.source), (ETH0, r1_ll, Some(h1_ip)));
+    match g.via {
+        Some(sixstack_core::RouteVia::Table(rt)) => {
+            assert_eq!((rt.prefix_len, rt.next_hop), (0, Some(r1_ll)));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!g.local);
+    // The router: on-link on its second interface, by the connected route, MTU 1400.
+    let g = n.net.node_mut(r).route_get(&h2_ip, None).unwrap();
+    assert_eq!((g.iface, g.next_hop, g.mtu), (ETH1, h2_ip, 1400));
+    assert_eq!(g.source, Some(ip("2001:db8:2::1")));
+    match g.via {
+        Some(sixstack_core::RouteVia::Table(rt)) => {
+            assert_eq!(
+                (rt.prefix, rt.prefix_len, rt.next_hop),
+                (ip("2001:db8:2::"), 64, None)
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let g = n
+        .net
+        .node_mut(r)
+        .route_get(&ip("2001:db8:1::1"), None)
+        .unwrap();
+    assert!(g.local && g.via.is_none());
+    assert_eq!(
+        n.net.node_mut(r).route_get(&ip("2001:db8:99::1"), None),
+        Err(sixstack_core::Error::NoRoute)
+    );
+    let ll = n
+        .net
+        .node_mut(h1)
+        .route_get(&ip("fe80::99"), Some(ETH0))
+        .unwrap();
+    assert_eq!(ll.via, Some(sixstack_core::RouteVia::Scoped));
+}

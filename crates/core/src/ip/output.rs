@@ -61,6 +61,23 @@ fn reachability(neighbors: &NeighborCache, addr: &Ipv6Addr) -> Option<bool> {
     }
 }
 
+/// What chose the first hop of a route decision ([`Stack::route_get`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteVia {
+    /// A link-local or link-scope multicast destination: its zone names the link.
+    Scoped,
+    /// A Redirect (RFC 4861 §8.3) for this destination.
+    Redirect,
+    /// An entry of the route table.
+    Table(crate::ip::route::Route),
+    /// An on-link prefix learned from a Router Advertisement (RFC 4861 §6.3.4).
+    OnLinkPrefix { prefix: Ipv6Addr, prefix_len: u8 },
+    /// The default router list (RFC 4861 §6.3.6).
+    DefaultRouter,
+    /// A multicast destination of wider scope, out of the default zone.
+    Multicast,
+}
+
 impl Stack {
     /// Whether `addr` is one of our usable unicast addresses on any interface.
     pub(crate) fn is_own_addr(&self, addr: &Ipv6Addr) -> Option<IfaceId> {
@@ -76,6 +93,16 @@ impl Stack {
         dst: &Ipv6Addr,
         zone: Option<IfaceId>,
     ) -> Result<(IfaceId, Ipv6Addr), Error> {
+        self.route_decision(dst, zone).map(|(i, nh, _)| (i, nh))
+    }
+
+    /// The first hop towards `dst` and what chose it (RFC 4861 §5.2 conceptual sending
+    /// algorithm, with the route table in front of the prefix and default router lists).
+    pub(crate) fn route_decision(
+        &mut self,
+        dst: &Ipv6Addr,
+        zone: Option<IfaceId>,
+    ) -> Result<(IfaceId, Ipv6Addr, RouteVia), Error> {
         if let Some(z) = zone
             && !self.ifaces.contains_key(&z)
         {
@@ -88,16 +115,17 @@ impl Stack {
             let iface = zone
                 .or_else(|| self.default_zone())
                 .ok_or(Error::ZoneRequired)?;
-            return Ok((iface, *dst));
+            return Ok((iface, *dst, RouteVia::Scoped));
         }
         if let Some((i, target, _)) = self.redirects.get(dst)
             && zone.is_none_or(|z| z == *i)
         {
-            return Ok((*i, *target));
+            return Ok((*i, *target, RouteVia::Redirect));
         }
-        let mut best: Option<(u8, IfaceId, Ipv6Addr)> = None;
+        let mut best: Option<(u8, IfaceId, Ipv6Addr, RouteVia)> = None;
         if let Some(r) = self.routes.lookup(dst, zone) {
-            best = Some((r.prefix_len, r.iface, r.next_hop.unwrap_or(*dst)));
+            let nh = r.next_hop.unwrap_or(*dst);
+            best = Some((r.prefix_len, r.iface, nh, RouteVia::Table(*r)));
         }
         for i in self
             .ifaces
@@ -106,16 +134,20 @@ impl Stack {
         {
             for p in i.routers.prefixes() {
                 if same_prefix(dst, &p.prefix, p.prefix_len)
-                    && best.is_none_or(|(len, _, _)| p.prefix_len > len)
+                    && best.as_ref().is_none_or(|b| p.prefix_len > b.0)
                 {
-                    best = Some((p.prefix_len, i.id, *dst));
+                    let via = RouteVia::OnLinkPrefix {
+                        prefix: p.prefix,
+                        prefix_len: p.prefix_len,
+                    };
+                    best = Some((p.prefix_len, i.id, *dst, via));
                 }
             }
         }
-        if let Some((len, i, nh)) = best
+        if let Some((len, i, nh, via)) = best
             && len > 0
         {
-            return Ok((i, nh));
+            return Ok((i, nh, via));
         }
         for i in self
             .ifaces
@@ -126,16 +158,17 @@ impl Stack {
                 routers, neighbors, ..
             } = i;
             if let Some(r) = routers.choose_router(dst, |a| reachability(neighbors, a)) {
-                return Ok((i.id, r));
+                return Ok((i.id, r, RouteVia::DefaultRouter));
             }
         }
         if dst.is_multicast() {
             let iface = zone
                 .or_else(|| self.default_zone())
                 .ok_or(Error::ZoneRequired)?;
-            return Ok((iface, *dst));
+            return Ok((iface, *dst, RouteVia::Multicast));
         }
-        best.map(|(_, i, nh)| (i, nh)).ok_or(Error::NoRoute)
+        best.map(|(_, i, nh, via)| (i, nh, via))
+            .ok_or(Error::NoRoute)
     }
 
     /// The addresses this node may use as sources leaving by `out_iface` (RFC 6724 §4):
