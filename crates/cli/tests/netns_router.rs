@@ -194,6 +194,25 @@ fn frames(lab: &Lab, pcap: &str, filter: &str) -> usize {
     lab.count_frames(pcap, filter)
 }
 
+/// The daemon's counters of interface `dev`.
+fn iface_stats(d: &Daemon, dev: &str) -> sixstack_api::IfaceCounters {
+    let s = d.stats();
+    s.interfaces
+        .into_iter()
+        .find(|i| i.name == dev)
+        .unwrap_or_else(|| panic!("no counters for {dev}"))
+}
+
+/// How many errors (or Redirects) of `reason` the daemon sent about packets that came in
+/// on `dev`.
+fn sent(d: &Daemon, dev: &str, reason: &str) -> u64 {
+    iface_stats(d, dev)
+        .errors_sent
+        .get(reason)
+        .copied()
+        .unwrap_or(0)
+}
+
 // ----- 1. RAs: Linux hosts configure themselves ----------------------------------------
 
 #[test]
@@ -401,11 +420,29 @@ ra = { prefixes = [{ prefix = \"2001:db8:2::/64\" }], mtu = 1400 }
         &format!("ipv6.src == {a_s} && icmpv6.type == 128 && ipv6.hlim != 63"),
     );
     assert_eq!(n, 0, "forwarded with a hop limit other than 64 - 1");
+    // Our counters agree (RFC 4293: In on arrival, Out on departure), and so does
+    // `sixstack route get`.
+    for dev in ["tap0", "tap1"] {
+        let c = iface_stats(&d, dev);
+        assert!(
+            c.ip.in_forw_datagrams >= 6 && c.ip.out_forw_datagrams >= 6,
+            "{dev}: {:?}",
+            c.ip
+        );
+    }
+    let g = d.route_get(&b_s);
+    assert_eq!(
+        (g.dev.as_str(), g.via, g.source),
+        ("tap1", None, Some(R_L2.parse().unwrap())),
+        "{g:?}"
+    );
     // traceroute: our address on the source's link, then the destination.
     let (hops, out) = traceroute(&a, &b_s);
     assert_eq!(hops, [R_L1, b_s.as_str()], "{out}");
     let (hops, out) = traceroute(&b, &a_s);
     assert_eq!(hops, [R_L2, a_s.as_str()], "{out}");
+    assert!(sent(&d, "tap0", "hop_limit_exceeded") >= 1);
+    assert!(sent(&d, "tap1", "hop_limit_exceeded") >= 1);
     lab.assert_clean_captures(&d.mac("tap0"));
     lab.assert_clean_captures(&d.mac("tap1"));
 }
@@ -490,6 +527,9 @@ fn packet_too_big_lowers_kernel_path_mtu() {
         Some(1400),
         "ip -6 route get {b_s}: {after}"
     );
+    assert!(sent(&d, "tap0", "packet_too_big") >= 1);
+    let g = d.route_get(&b_s);
+    assert_eq!((g.dev.as_str(), g.mtu), ("tap1", 1400), "{g:?}");
 
     // TCP to a second address of b, which a has no path MTU for yet. b announces an MSS
     // of 1440 on its route to L1, so that a's full-sized segments meet our Packet Too Big
@@ -713,7 +753,21 @@ fn hop_limit_and_unreachable_errors() {
         );
         assert_eq!(n, 0, "{what}: forwarded (or resolved) on L2");
     }
-
+    // Our counters say the same, by reason, on the interface the packets came in by.
+    for (reason, n) in [
+        ("hop_limit_exceeded", 1),
+        ("no_route", 4),
+        ("admin_prohibited", 2),
+    ] {
+        assert_eq!(
+            sent(&d, "tap0", reason),
+            n,
+            "{reason}: {:?}",
+            iface_stats(&d, "tap0")
+        );
+    }
+    assert!(sent(&d, "tap0", "beyond_scope") >= 1);
+    assert_eq!(iface_stats(&d, "tap1").ip.out_forw_datagrams, 0);
     lab.assert_clean_captures(&mac0);
     lab.assert_clean_captures(&d.mac("tap1"));
 }
@@ -770,6 +824,18 @@ fn two_routers_with_static_routes() {
         ),
     );
     assert!(n >= 3, "{n} packets of h1 from R1 to R2 on L2");
+    let g = r1.route_get(&h3_s);
+    assert_eq!(
+        (g.dev.as_str(), g.via),
+        ("tap1", Some("2001:db8:2::2".parse().unwrap())),
+        "{g:?}"
+    );
+    let g = r2.route_get(&h1_s);
+    assert_eq!(
+        (g.dev.as_str(), g.via),
+        ("tap2", Some("2001:db8:2::1".parse().unwrap())),
+        "{g:?}"
+    );
     let (hops, out) = traceroute(&h1, &h3_s);
     assert_eq!(
         hops,
@@ -848,6 +914,13 @@ fn redirect_changes_kernel_first_hop() {
     assert!(
         frames(&lab, "br1.pcap", &redirects) >= 1,
         "no Redirect from us to h in br1.pcap"
+    );
+    assert!(sent(&d, "tap0", "redirect") >= 1);
+    let g = d.route_get(target);
+    assert_eq!(
+        (g.dev.as_str(), g.via.map(|v| v.to_string())),
+        ("tap0", Some(r_ll.clone())),
+        "{g:?}"
     );
     // The kernel took it: its route to t now goes to r directly.
     let after = h.route_get(target);

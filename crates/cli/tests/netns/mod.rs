@@ -1563,3 +1563,19 @@ pub fn route_mtu(route: &serde_json::Value) -> Option<u64> {
         .iter()
         .find_map(|m| m["mtu"].as_u64())
 }
+
+impl Daemon {
+    /// `sixstack route get ADDR --json`: the route, next hop, interface, source and path
+    /// MTU the daemon would use for `addr`, and what chose them.
+    pub fn route_get(&self, addr: &str) -> sixstack_api::RouteGetInfo {
+        let text = self.cli_ok(&["route", "get", addr, "--json"]);
+        serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("sixstack route get {addr}: {e}: {text}"))
+    }
+
+    /// `sixstack stats --json`.
+    pub fn stats(&self) -> sixstack_api::StatsInfo {
+        let text = self.cli_ok(&["stats", "--json"]);
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("sixstack stats: {e}: {text}"))
+    }
+}
