@@ -232,7 +232,9 @@ fn ra_autoconfigures_linux_hosts() {
             "2001:db8:1::1/64",
             &ra(
                 "2001:db8:1::/64",
-                ", rdnss = [\"2001:db8:1::53\"], dnssl = [\"example.test\"]"
+                ", rdnss = [\"2001:db8:1::53\"], dnssl = [\"example.test\"], \
+                 preference = \"high\", other_config = true, \
+                 routes = [{ prefix = \"2001:db8:9::/48\", lifetime = 1800, preference = \"low\" }]"
             )
         ),
         iface(
@@ -240,11 +242,15 @@ fn ra_autoconfigures_linux_hosts() {
             "2001:db8:2::1/64",
             &ra(
                 "2001:db8:2::/64",
-                ", mtu = 1400, rdnss = [\"2001:db8:2::53\"]"
+                ", mtu = 1400, rdnss = [\"2001:db8:2::53\"], hop_limit = 50, \
+                 reachable_time = 20000, retrans_timer = 1500, router_lifetime = 600"
             )
         ),
     );
     let TwoLinks { a, b, d } = two_links(&lab, &config, None);
+    // Linux takes Route Information options (RFC 4191) only up to this prefix length
+    // (0 by default).
+    a.sysctl("net.ipv6.conf.eth0.accept_ra_rt_info_max_plen", "64");
     let ll0 = d.link_local("tap0");
     let ll1 = d.link_local("tap1");
     // radvdump on both hosts from the start, to decode the periodic RAs.
@@ -289,6 +295,31 @@ fn ra_autoconfigures_linux_hosts() {
         assert_eq!(got["prefsrc"], addr.to_string(), "{who}: {got}");
         ping_ok(h, ours);
     }
+    // The router preference and lifetime (RFC 4191 §2.2, RFC 4861 §4.2), the Route
+    // Information option on L1; the hop limit and ND timers on L2.
+    let def = a.default_route("eth0", CONVERGE);
+    assert_eq!(def["pref"], "high", "{def}");
+    let rio = wait_for("a's route to 2001:db8:9::/48 from our RA", CONVERGE, || {
+        let v = a.json(&["ip", "-j", "-6", "route", "show", "2001:db8:9::/48"]);
+        v.as_array()?.first().cloned()
+    });
+    assert_eq!(rio["gateway"], ll0.to_string(), "{rio}");
+    assert_eq!(rio["protocol"], "ra", "{rio}");
+    assert_eq!(rio["pref"], "low", "{rio}");
+    let def = b.default_route("eth0", CONVERGE);
+    assert_eq!(def["pref"], "medium", "{def}");
+    let expires = def["expires"].as_u64().unwrap_or(0);
+    assert!(expires > 0 && expires <= 600, "{def}");
+    let proc = |path: &str| b.ok(&["cat", path]).trim().to_string();
+    assert_eq!(proc("/proc/sys/net/ipv6/conf/eth0/hop_limit"), "50");
+    assert_eq!(
+        proc("/proc/sys/net/ipv6/neigh/eth0/base_reachable_time_ms"),
+        "20000"
+    );
+    assert_eq!(
+        proc("/proc/sys/net/ipv6/neigh/eth0/retrans_time_ms"),
+        "1500"
+    );
 
     // rdisc6 asks and prints what we answer.
     let (f, out) = rdisc6(&a);
@@ -300,6 +331,11 @@ fn ra_autoconfigures_linux_hosts() {
     );
     assert_eq!(field(&f, "DNS search list"), ["example.test"], "{out}");
     assert!(out.contains(&format!("from {ll0}")), "{out}");
+    assert_eq!(field(&f, "Router preference"), ["high"], "{out}");
+    assert_eq!(field(&f, "Stateful other conf."), ["Yes"], "{out}");
+    assert_eq!(field(&f, "Stateful address conf."), ["No"], "{out}");
+    assert_eq!(field(&f, "Route"), ["2001:db8:9::/48"], "{out}");
+    assert_eq!(field(&f, "Route preference"), ["low"], "{out}");
     let (f, out) = rdisc6(&b);
     assert_eq!(field(&f, "Prefix"), ["2001:db8:2::/64"], "{out}");
     assert_eq!(
@@ -309,6 +345,15 @@ fn ra_autoconfigures_linux_hosts() {
     );
     assert_eq!(field(&f, "MTU"), ["1400 bytes (valid)"], "{out}");
     assert!(out.contains(&format!("from {ll1}")), "{out}");
+    for (key, want) in [
+        ("Hop limit", "50 "),
+        ("Router lifetime", "600 "),
+        ("Reachable time", "20000 "),
+        ("Retransmit time", "1500 "),
+    ] {
+        let got = field(&f, key);
+        assert!(got.len() == 1 && got[0].starts_with(want), "{key}: {out}");
+    }
     // The router lifetime is not 0: we are a default router.
     let lifetime = field(&f, "Router lifetime");
     assert!(
@@ -327,6 +372,11 @@ fn ra_autoconfigures_linux_hosts() {
                 "DNSSL example.test",
                 "AdvOnLink on;",
                 "AdvAutonomous on;",
+                "AdvDefaultPreference high;",
+                "AdvOtherConfigFlag on;",
+                "route 2001:db8:9::/48",
+                "AdvRoutePreference low;",
+                "AdvRouteLifetime 1800;",
             ],
         ),
         (
@@ -336,6 +386,10 @@ fn ra_autoconfigures_linux_hosts() {
                 "prefix 2001:db8:2::/64",
                 "RDNSS 2001:db8:2::53",
                 "AdvLinkMTU 1400;",
+                "AdvCurHopLimit 50;",
+                "AdvDefaultLifetime 600;",
+                "AdvReachableTime 20000;",
+                "AdvRetransTimer 1500;",
             ],
         ),
     ] {
@@ -365,6 +419,20 @@ fn ra_autoconfigures_linux_hosts() {
     }
     lab.assert_clean_captures(&d.mac("tap0"));
     lab.assert_clean_captures(&d.mac("tap1"));
+    // Stopped, we say goodbye with router lifetime 0 (RFC 4861 §6.2.5): both hosts drop
+    // us as their default router at once, not when the lifetime runs out.
+    let st = lab.stop_daemon(&d).expect("the daemon ran");
+    assert!(st.success(), "the daemon stopped with {st}");
+    for h in [&a, &b] {
+        wait_for(
+            &format!("{} to drop its default route", h.role()),
+            Duration::from_secs(10),
+            || {
+                let v = h.json(&["ip", "-j", "-6", "route", "show", "default"]);
+                v.as_array()?.is_empty().then_some(())
+            },
+        );
+    }
 }
 
 // ----- 2. forwarding between links, traceroute --------------------------------------------
