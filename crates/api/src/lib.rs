@@ -176,6 +176,23 @@ pub enum Op {
         dev: Option<String>,
     },
 
+    /// Multicast listening: the groups this node listens to and, on router interfaces,
+    /// the MLD querier's view of the link (RFC 3810 §7). Answered with [`Reply::Mld`].
+    MldShow {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        dev: Option<String>,
+    },
+    /// Router Advertisements of one interface or all. Answered with [`Reply::Ra`].
+    RaShow {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        dev: Option<String>,
+    },
+    /// Advertise on `dev` with these settings from now on (`None`: cease, with final
+    /// advertisements). Lasts until the daemon stops. Answered with [`Reply::Done`].
+    RaSet {
+        dev: String,
+        config: Option<RaConfig>,
+    },
     /// How a packet to `address` would go now, and why (`ip route get`). Answered with
     /// [`Reply::RouteGet`].
     RouteGet {
@@ -409,6 +426,12 @@ pub enum Reply {
         routes: Vec<RouteInfo>,
     },
     RouteGet(RouteGetInfo),
+    Ra {
+        interfaces: Vec<RaInfo>,
+    },
+    Mld {
+        interfaces: Vec<MldInfo>,
+    },
     Neighbors {
         neighbors: Vec<NeighInfo>,
     },
@@ -631,6 +654,126 @@ pub struct RouteInfo {
     pub origin: RouteOrigin,
     /// Seconds left; null: never expires.
     pub expires: Option<u64>,
+}
+
+/// Router Advertisement settings of one interface: the configuration file's `ra` table
+/// (RFC 4861 §6.2.1 variables, RFC 4191 preference and routes, RFC 8106 DNS options),
+/// and what `ra set` sends. Absent fields take the RFC's defaults. The older spellings
+/// of the file (`default_lifetime`, `link_mtu`, `cur_hop_limit`, `prefix`) are read too.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RaConfig {
+    /// MaxRtrAdvInterval, seconds (4 to 1800).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_interval: Option<u64>,
+    /// MinRtrAdvInterval, seconds (3 to 0.75 × max_interval).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_interval: Option<u64>,
+    /// AdvDefaultLifetime, seconds; 0: not a default router.
+    #[serde(
+        default,
+        alias = "default_lifetime",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub router_lifetime: Option<u16>,
+    /// AdvDefaultPreference: "high", "medium" or "low".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preference: Option<String>,
+    #[serde(default)]
+    pub managed: bool,
+    #[serde(default)]
+    pub other_config: bool,
+    /// AdvLinkMTU; absent: no MTU option.
+    #[serde(default, alias = "link_mtu", skip_serializing_if = "Option::is_none")]
+    pub mtu: Option<u32>,
+    /// AdvCurHopLimit.
+    #[serde(
+        default,
+        alias = "cur_hop_limit",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub hop_limit: Option<u8>,
+    /// AdvReachableTime, milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reachable_time: Option<u32>,
+    /// AdvRetransTimer, milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retrans_timer: Option<u32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rdnss: Vec<Ipv6Addr>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rdnss_lifetime: Option<u32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dnssl: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dnssl_lifetime: Option<u32>,
+    #[serde(default, alias = "prefix")]
+    pub prefixes: Vec<RaPrefix>,
+    /// Route Information options (RFC 4191 §2.3).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routes: Vec<RaRoute>,
+}
+
+/// A Prefix Information option to advertise (RFC 4861 §4.6.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RaPrefix {
+    /// "2001:db8:1::/64".
+    pub prefix: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_link: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autonomous: Option<bool>,
+    /// Seconds; 4294967295 is infinity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_lifetime: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preferred_lifetime: Option<u32>,
+}
+
+/// A Route Information option to advertise (RFC 4191 §2.3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RaRoute {
+    pub prefix: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifetime: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preference: Option<String>,
+}
+
+/// One interface's multicast listening state ([`Op::MldShow`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MldInfo {
+    pub dev: String,
+    /// "v2" or "v1" (an MLDv1 querier is present, RFC 3810 §8.2.1).
+    pub version: String,
+    /// Groups this node listens to on the interface.
+    pub joined: Vec<Ipv6Addr>,
+    /// On a router interface: "querier", "non-querier" (a querier with a lower address
+    /// was heard, §7.6.2) or "stopped"; null on a host interface.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub querier: Option<String>,
+    /// On a router interface: groups that have listeners on the link, with the seconds
+    /// left before they time out unless a report refreshes them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub listeners: Vec<MldListener>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MldListener {
+    pub group: Ipv6Addr,
+    pub expires: u64,
+}
+
+/// One interface's advertising state ([`Op::RaShow`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RaInfo {
+    pub dev: String,
+    /// Router Advertisements are going out (not idle, not ceasing).
+    pub advertising: bool,
+    /// The settings in force, every field filled in.
+    pub config: RaConfig,
 }
 
 /// The answer of [`Op::RouteGet`].

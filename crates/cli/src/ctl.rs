@@ -1,6 +1,6 @@
 //! The control commands of a running daemon, in iproute2's words and word order:
 //! `link show|add|del`, `addr show|add|del`, `route show|add|del|get`, `neigh show|flush`,
-//! `stats`, `events`; each with `--json` (or `-j`).
+//! `ra show|set|off`, `mld show`, `stats`, `events`; each with `--json` (or `-j`).
 //!
 //! [`parse`] turns the words into a [`Command`] (tested without a daemon); [`run`] sends
 //! it and prints the answer as iproute2 would, or as JSON.
@@ -34,6 +34,10 @@ pub fn usage(cmd: &str) -> &'static str {
             "sixstack route [show]\n       sixstack route add PREFIX/LEN|default [via ADDRESS] dev NAME [metric N]\n       sixstack route del PREFIX/LEN|default [via ADDRESS] [dev NAME]\n       sixstack route get ADDRESS[%ZONE]"
         }
         "neigh" => "sixstack neigh [show [dev NAME]]\n       sixstack neigh flush [dev NAME|all]",
+        "mld" => "sixstack mld [show [dev NAME]]",
+        "ra" => {
+            "sixstack ra [show [dev NAME]]\n       sixstack ra set NAME 'KEY = VALUE'...\n       sixstack ra off NAME"
+        }
         "stats" => "sixstack stats [--json]",
         "events" => "sixstack events [--json]",
         _ => "",
@@ -166,6 +170,33 @@ pub fn parse(cmd: &str, args: &[String]) -> Result<Command, String> {
                 dev: kv.get("dev").map(|s| s.to_string()),
             }
         }
+        ("mld", v) if is_show(v) => Op::MldShow {
+            dev: dev_or_name(rest)?,
+        },
+        ("ra", v) if is_show(v) => Op::RaShow {
+            dev: dev_or_name(rest)?,
+        },
+        ("ra", "set") => {
+            let (dev, lines) = rest.split_first().ok_or(
+                "ra set needs an interface and settings: sixstack ra set tap0 'prefixes = [{ prefix = \"2001:db8:1::/64\" }]'",
+            )?;
+            if lines.is_empty() {
+                return Err(format!(
+                    "ra set {dev} needs settings, as in the file's ra table: 'mtu = 1400'"
+                ));
+            }
+            let config = sixstack_host::config::parse_ra(&lines.join("\n"))
+                .map_err(|e| format!("ra set {dev}: {}", e.trim_end()))?;
+            Op::RaSet {
+                dev: dev.to_string(),
+                config: Some(config),
+            }
+        }
+        ("ra", "off") => Op::RaSet {
+            dev: dev_or_name(rest)?
+                .ok_or("ra off needs the interface name: sixstack ra off tap0")?,
+            config: None,
+        },
         ("neigh", v) if is_show(v) => Op::NeighShow {
             dev: dev_or_name(rest)?,
         },
@@ -278,6 +309,8 @@ pub fn run(c: &Command, name: &str, out: &mut dyn Write) -> io::Result<()> {
             Reply::Addrs { addrs } => serde_json::to_value(addrs),
             Reply::Routes { routes } => serde_json::to_value(routes),
             Reply::RouteGet(g) => serde_json::to_value(g),
+            Reply::Ra { interfaces } => serde_json::to_value(interfaces),
+            Reply::Mld { interfaces } => serde_json::to_value(interfaces),
             Reply::Neighbors { neighbors } => serde_json::to_value(neighbors),
             Reply::Stats(s) => serde_json::to_value(s),
             other => serde_json::to_value(other),
@@ -291,6 +324,33 @@ pub fn run(c: &Command, name: &str, out: &mut dyn Write) -> io::Result<()> {
         Reply::Addrs { addrs } => write_addrs(out, &addrs),
         Reply::Routes { routes } => routes.iter().try_for_each(|r| write_route(out, r)),
         Reply::RouteGet(g) => write_route_get(out, &g),
+        Reply::Mld { interfaces } => interfaces.iter().try_for_each(|m| {
+            let role = m
+                .querier
+                .as_deref()
+                .map(|q| format!(", {q}"))
+                .unwrap_or_default();
+            writeln!(out, "{}: MLD{}{role}", m.dev, m.version)?;
+            for g in &m.joined {
+                writeln!(out, "    joined {g}")?;
+            }
+            for l in &m.listeners {
+                writeln!(out, "    listeners {} expires {}s", l.group, l.expires)?;
+            }
+            Ok(())
+        }),
+        Reply::Ra { interfaces } => interfaces.iter().try_for_each(|r| {
+            let state = if r.advertising {
+                "advertising"
+            } else {
+                "not advertising"
+            };
+            writeln!(out, "{}: {state}", r.dev)?;
+            for l in sixstack_host::config::ra_toml(&r.config).lines() {
+                writeln!(out, "    {l}")?;
+            }
+            Ok(())
+        }),
         Reply::Neighbors { neighbors } => neighbors.iter().try_for_each(|n| write_neigh(out, n)),
         Reply::Stats(s) => write_stats(out, &s),
         // Silent on success, as iproute2 (`--json` shows the count).
@@ -548,6 +608,41 @@ mod tests {
 
     fn a(s: &str) -> Ipv6Addr {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn ra_set_takes_the_files_words() {
+        let args: Vec<String> = [
+            "set",
+            "tap1",
+            "prefixes = [{ prefix = \"2001:db8:2::/64\" }]",
+            "mtu = 1400",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        match parse("ra", &args).unwrap().op {
+            Op::RaSet {
+                dev,
+                config: Some(c),
+            } => {
+                assert_eq!(dev, "tap1");
+                assert_eq!(c.mtu, Some(1400));
+                assert_eq!(c.prefixes[0].prefix, "2001:db8:2::/64");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            p("ra", "off tap1").unwrap().op,
+            Op::RaSet {
+                dev: "tap1".into(),
+                config: None
+            }
+        );
+        assert_eq!(p("ra", "").unwrap().op, Op::RaShow { dev: None });
+        assert!(p("ra", "set tap1").unwrap_err().contains("needs settings"));
+        assert!(p("ra", "set tap1 mtu=abc").is_err());
+        assert!(p("ra", "off").is_err());
     }
 
     #[test]

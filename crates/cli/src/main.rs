@@ -86,6 +86,13 @@ enum Command {
     /// Routes of the running daemon: show, add, del, get.
     #[command(after_help = CTL_HELP_ROUTE)]
     Route(Rest),
+    /// Multicast listening of the running daemon: groups joined, and the MLD querier's
+    /// listeners on router interfaces.
+    #[command(after_help = CTL_HELP_MLD)]
+    Mld(Rest),
+    /// Router Advertisements of the running daemon: show, set, off.
+    #[command(after_help = CTL_HELP_RA)]
+    Ra(Rest),
     /// The neighbor cache of the running daemon: show, flush.
     #[command(after_help = CTL_HELP_NEIGH)]
     Neigh(Rest),
@@ -238,6 +245,8 @@ fn main() -> ExitCode {
         Command::Link(r) => control("link", r),
         Command::Addr(r) => control("addr", r),
         Command::Route(r) => control("route", r),
+        Command::Ra(r) => control("ra", r),
+        Command::Mld(r) => control("mld", r),
         Command::Neigh(r) => control("neigh", r),
         Command::Stats(r) => control("stats", r),
         Command::Events(r) => control("events", r),
@@ -263,6 +272,22 @@ const CTL_HELP_ROUTE: &str = "Usage:\n  sixstack route [show] [--json]\n  sixsta
 Examples:\n  sixstack route add 2001:db8:9::/48 via fe80::1 dev tap0\n  \
 sixstack route get 2001:db8:9::1     (the route, next hop, interface, source and path MTU\n  \
                                      a packet sent now would take, and what chose them)\n\
+Exit status: 0 done, 1 the daemon refused or cannot be reached, 2 a usage error.";
+const CTL_HELP_MLD: &str = "Usage:\n  sixstack mld [show [dev NAME]] [--json]\n\n\
+Per interface: the MLD version in use, the groups the node joined and, on a router\n\
+interface, whether it is the link's querier (RFC 3810 §7.6.2 election) and which groups\n\
+have listeners on the link, with the seconds before they time out.\n\
+Exit status: 0 done, 1 the daemon refused or cannot be reached, 2 a usage error.";
+const CTL_HELP_RA: &str = "Usage:\n  sixstack ra [show [dev NAME]] [--json]\n  sixstack ra set NAME 'KEY = VALUE'...\n  sixstack ra off NAME\n\n\
+`ra set` advertises on NAME from now on with the settings given, in the words of the\n\
+configuration file's `ra` table (prefixes, mtu, router_lifetime, preference, hop_limit,\n\
+reachable_time, retrans_timer, managed, other_config, routes, rdnss, dnssl, min_interval,\n\
+max_interval); unset keys take RFC 4861's defaults. The change goes out at once. `ra off`\n\
+sends final advertisements (router lifetime 0) and stops. Both last until the daemon\n\
+stops: put them in the configuration file to keep them.\n\n\
+Examples:\n  sixstack ra set tap1 'prefixes = [{ prefix = \"2001:db8:2::/64\" }]' 'mtu = 1400'\n  \
+sixstack ra set tap0 'prefixes = [{ prefix = \"2001:db8:1::/64\", preferred_lifetime = 0 }]'\n  \
+sixstack ra show --json\n\
 Exit status: 0 done, 1 the daemon refused or cannot be reached, 2 a usage error.";
 const CTL_HELP_NEIGH: &str = "Usage:\n  sixstack neigh [show [dev NAME]] [--json]\n  sixstack neigh flush [dev NAME|all]\n\n\
 Exit status: 0 done, 1 the daemon refused or cannot be reached, 2 a usage error.";

@@ -20,7 +20,7 @@ use crate::ip::route::{Route, RouteOrigin, RouteTable};
 use crate::mld::querier::{Querier, QuerierAction, QuerierConfig};
 use crate::mld::{MldAction, MldHost};
 use crate::nd::neighbor::{NeighborAction, NeighborCache};
-use crate::nd::ra::Advertiser;
+use crate::nd::ra::{AdvertConfig, Advertiser};
 use crate::nd::router::{RouterEvent, RouterList};
 use crate::nd::rs::RouterSolicitor;
 use crate::rng::Rng;
@@ -326,6 +326,72 @@ impl Stack {
             .filter_map(|i| i.advertiser.as_mut())
             .map(|a| a.stop_with(now, finals))
             .sum()
+    }
+
+    /// Changes an interface's Router Advertisements while it runs. `Some`: advertise
+    /// with this configuration from now on (a change goes out at once, rate limit
+    /// permitting, §6.2.4; a new advertising interface also stops soliciting and
+    /// learning from other routers' RAs, joins all-routers and becomes an MLD querier
+    /// candidate). `None`: cease advertising with final advertisements (§6.2.5); the
+    /// interface stays a router's, it does not go back to learning from RAs.
+    pub fn set_advertise(
+        &mut self,
+        now: Instant,
+        id: IfaceId,
+        cfg: Option<AdvertConfig>,
+    ) -> Result<(), Error> {
+        self.now = self.now.max(now);
+        let iface = self.ifaces.get_mut(&id).ok_or(Error::NoSuchInterface)?;
+        let Some(mut cfg) = cfg else {
+            if let Some(a) = iface.advertiser.as_mut() {
+                a.stop(now);
+                let mut c = a.config().clone();
+                c.adv_send_advertisements = false;
+                a.set_config(now, c);
+            }
+            return Ok(());
+        };
+        cfg.adv_send_advertisements = true;
+        let ready = iface.up && iface.addrs.link_local().is_some();
+        let mut mld_out = Vec::new();
+        let mut qout = Vec::new();
+        match iface.advertiser.as_mut() {
+            Some(a) => {
+                let was = a.is_advertising();
+                a.set_config(now, cfg);
+                if !was && ready {
+                    a.start(now, &mut self.rng);
+                }
+            }
+            None => {
+                let mut a = Advertiser::new(cfg);
+                iface.accept_ra = false;
+                iface.send_rs = false;
+                iface.solicitor.stop();
+                if iface.up && iface.link.is_multicast_capable() && !self.cfg.forwarding {
+                    // RFC 4291 §2.8: a router's interfaces listen to all-routers (a
+                    // forwarding node joined it at link up already).
+                    let _ = iface
+                        .mld
+                        .join(now, &mut self.rng, all_routers(), &mut mld_out);
+                }
+                if iface.querier.is_none() {
+                    let mut q = Querier::new(QuerierConfig::default());
+                    if ready && iface.link.is_multicast_capable() {
+                        q.start(now);
+                        q.poll(now, &mut qout);
+                    }
+                    iface.querier = Some(q);
+                }
+                if ready {
+                    a.start(now, &mut self.rng);
+                }
+                iface.advertiser = Some(a);
+            }
+        }
+        self.run_mld(now, id, mld_out);
+        self.run_querier(now, id, qout);
+        Ok(())
     }
 
     /// Interfaces that are up and still have final advertisements to send.

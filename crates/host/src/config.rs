@@ -59,6 +59,7 @@ use std::net::Ipv6Addr;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+pub use sixstack_api::RaConfig;
 use sixstack_core::IfaceConfig;
 use sixstack_core::nd::ra::{AdvPrefix, AdvRoute, AdvertConfig};
 use sixstack_core::slaac::IidMode;
@@ -108,56 +109,7 @@ pub struct InterfaceConfig {
     #[serde(default)]
     pub addresses: Vec<String>,
     #[serde(alias = "ra")]
-    pub advertise: Option<AdvertiseConfig>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AdvertiseConfig {
-    pub max_interval: Option<u64>,
-    pub min_interval: Option<u64>,
-    #[serde(alias = "router_lifetime")]
-    pub default_lifetime: Option<u16>,
-    pub preference: Option<String>,
-    #[serde(default)]
-    pub managed: bool,
-    #[serde(default)]
-    pub other_config: bool,
-    #[serde(alias = "mtu")]
-    pub link_mtu: Option<u32>,
-    #[serde(alias = "hop_limit")]
-    pub cur_hop_limit: Option<u8>,
-    pub reachable_time: Option<u32>,
-    pub retrans_timer: Option<u32>,
-    #[serde(default)]
-    pub rdnss: Vec<Ipv6Addr>,
-    pub rdnss_lifetime: Option<u32>,
-    #[serde(default)]
-    pub dnssl: Vec<String>,
-    pub dnssl_lifetime: Option<u32>,
-    #[serde(default, rename = "prefix", alias = "prefixes")]
-    pub prefixes: Vec<PrefixConfig>,
-    #[serde(default)]
-    pub routes: Vec<AdvRouteConfig>,
-}
-
-/// A Route Information option to advertise (RFC 4191 §2.3).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AdvRouteConfig {
-    pub prefix: String,
-    pub lifetime: Option<u32>,
-    pub preference: Option<String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PrefixConfig {
-    pub prefix: String,
-    pub on_link: Option<bool>,
-    pub autonomous: Option<bool>,
-    pub valid_lifetime: Option<u32>,
-    pub preferred_lifetime: Option<u32>,
+    pub advertise: Option<RaConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -254,7 +206,7 @@ impl InterfaceConfig {
         c.mtu = self.mtu.or(self
             .advertise
             .as_ref()
-            .and_then(|a| a.link_mtu)
+            .and_then(|a| a.mtu)
             .filter(|m| *m > 0));
         c.slaac.stable_secret = *secret;
         c.slaac.temporary.enabled = self.temporary_addresses.unwrap_or(true);
@@ -278,120 +230,133 @@ impl InterfaceConfig {
             }
         }
         if let Some(a) = &self.advertise {
-            c.advertise = Some(a.advert_config()?);
+            c.advertise = Some(advert_config(a)?);
         }
         Ok(c)
     }
 }
 
-impl AdvertiseConfig {
-    fn advert_config(&self) -> Result<AdvertConfig, String> {
-        let mut a = AdvertConfig {
-            adv_send_advertisements: true,
-            ..AdvertConfig::default()
-        };
-        if let Some(s) = self.max_interval {
-            if !(4..=1800).contains(&s) {
-                return Err(format!(
-                    "advertise.max_interval {s}: RFC 4861 §6.2.1 wants 4 to 1800 seconds"
-                ));
-            }
-            a.max_rtr_adv_interval = Duration::from_secs(s);
-        }
-        if let Some(s) = self.min_interval {
-            let max = a.max_rtr_adv_interval.as_secs();
-            if s < 3 || s * 4 > max * 3 {
-                return Err(format!(
-                    "ra.min_interval {s}: RFC 4861 §6.2.1 wants 3 seconds to 0.75 × \
-                     max_interval ({max} s); raise max_interval or lower min_interval"
-                ));
-            }
-            a.min_rtr_adv_interval = Some(Duration::from_secs(s));
-        }
-        if let Some(l) = self.default_lifetime
-            && l != 0
-            && u64::from(l) < a.max_rtr_adv_interval.as_secs()
-        {
+/// The core's advertising configuration from the `ra` table (of the file, or of
+/// `sixstack ra set`), checked against the ranges of RFC 4861 §6.2.1.
+pub fn advert_config(ra: &RaConfig) -> Result<AdvertConfig, String> {
+    let mut a = AdvertConfig {
+        adv_send_advertisements: true,
+        ..AdvertConfig::default()
+    };
+    if let Some(s) = ra.max_interval {
+        if !(4..=1800).contains(&s) {
             return Err(format!(
-                "ra.router_lifetime {l}: must be 0 or at least max_interval ({} s), \
-                 RFC 4861 §6.2.1",
-                a.max_rtr_adv_interval.as_secs()
+                "ra.max_interval {s}: RFC 4861 §6.2.1 wants 4 to 1800 seconds"
             ));
         }
-        a.adv_default_lifetime = self.default_lifetime;
-        if let Some(p) = &self.preference {
-            a.adv_default_preference = parse_preference(p)?;
-        }
-        a.rdnss_lifetime = self.rdnss_lifetime;
-        a.dnssl_lifetime = self.dnssl_lifetime;
-        for r in &self.routes {
-            let (prefix, prefix_len) = parse_prefix(&r.prefix)?;
-            a.routes.push(AdvRoute {
-                prefix,
-                prefix_len,
-                preference: match &r.preference {
-                    Some(p) => parse_preference(p)?,
-                    None => Preference::Medium,
-                },
-                lifetime: r.lifetime.unwrap_or(1800),
-            });
-        }
-        if let Some(d) = self
-            .rdnss
-            .iter()
-            .find(|d| d.is_multicast() || d.is_unspecified())
-        {
-            return Err(format!("ra.rdnss {d}: a DNS server is a unicast address"));
-        }
-        a.adv_managed_flag = self.managed;
-        a.adv_other_config_flag = self.other_config;
-        if let Some(m) = self.link_mtu {
-            a.adv_link_mtu = m;
-        }
-        if let Some(h) = self.cur_hop_limit {
-            a.adv_cur_hop_limit = h;
-        }
-        if let Some(t) = self.reachable_time {
-            a.adv_reachable_time = t;
-        }
-        if let Some(t) = self.retrans_timer {
-            a.adv_retrans_timer = t;
-        }
-        a.rdnss = self.rdnss.clone();
-        a.dnssl = self.dnssl.clone();
-        for p in &self.prefixes {
-            let (prefix, len) = parse_prefix(&p.prefix)?;
-            if prefix.is_multicast() || prefix.is_link_local_unicast() {
-                return Err(format!(
-                    "ra prefix {}: link-local and multicast prefixes are never advertised \
-                     (RFC 4861 §6.2.1)",
-                    p.prefix
-                ));
-            }
-            let mut ap = AdvPrefix::new(prefix, len);
-            if let Some(v) = p.on_link {
-                ap.on_link = v;
-            }
-            if let Some(v) = p.autonomous {
-                ap.autonomous = v;
-            }
-            if let Some(v) = p.valid_lifetime {
-                ap.valid_lifetime = v;
-            }
-            if let Some(v) = p.preferred_lifetime {
-                ap.preferred_lifetime = v;
-            }
-            if ap.preferred_lifetime > ap.valid_lifetime {
-                return Err(format!(
-                    "ra prefix {}: preferred_lifetime {} is longer than valid_lifetime {} \
-                     (RFC 4862 §5.5.3 would ignore it)",
-                    p.prefix, ap.preferred_lifetime, ap.valid_lifetime
-                ));
-            }
-            a.prefixes.push(ap);
-        }
-        Ok(a)
+        a.max_rtr_adv_interval = Duration::from_secs(s);
     }
+    if let Some(s) = ra.min_interval {
+        let max = a.max_rtr_adv_interval.as_secs();
+        if s < 3 || s.saturating_mul(4) > max.saturating_mul(3) {
+            return Err(format!(
+                "ra.min_interval {s}: RFC 4861 §6.2.1 wants 3 seconds to 0.75 × \
+                 max_interval ({max} s); raise max_interval or lower min_interval"
+            ));
+        }
+        a.min_rtr_adv_interval = Some(Duration::from_secs(s));
+    }
+    if let Some(l) = ra.router_lifetime
+        && l != 0
+        && u64::from(l) < a.max_rtr_adv_interval.as_secs()
+    {
+        return Err(format!(
+            "ra.router_lifetime {l}: must be 0 or at least max_interval ({} s), \
+             RFC 4861 §6.2.1",
+            a.max_rtr_adv_interval.as_secs()
+        ));
+    }
+    a.adv_default_lifetime = ra.router_lifetime;
+    if let Some(p) = &ra.preference {
+        a.adv_default_preference = parse_preference(p)?;
+    }
+    a.rdnss_lifetime = ra.rdnss_lifetime;
+    a.dnssl_lifetime = ra.dnssl_lifetime;
+    for r in &ra.routes {
+        let (prefix, prefix_len) = parse_prefix(&r.prefix)?;
+        a.routes.push(AdvRoute {
+            prefix,
+            prefix_len,
+            preference: match &r.preference {
+                Some(p) => parse_preference(p)?,
+                None => Preference::Medium,
+            },
+            lifetime: r.lifetime.unwrap_or(1800),
+        });
+    }
+    if let Some(d) = ra
+        .rdnss
+        .iter()
+        .find(|d| d.is_multicast() || d.is_unspecified())
+    {
+        return Err(format!("ra.rdnss {d}: a DNS server is a unicast address"));
+    }
+    a.adv_managed_flag = ra.managed;
+    a.adv_other_config_flag = ra.other_config;
+    if let Some(m) = ra.mtu {
+        a.adv_link_mtu = m;
+    }
+    if let Some(h) = ra.hop_limit {
+        a.adv_cur_hop_limit = h;
+    }
+    if let Some(t) = ra.reachable_time {
+        a.adv_reachable_time = t;
+    }
+    if let Some(t) = ra.retrans_timer {
+        a.adv_retrans_timer = t;
+    }
+    a.rdnss = ra.rdnss.clone();
+    a.dnssl = ra.dnssl.clone();
+    for p in &ra.prefixes {
+        let (prefix, len) = parse_prefix(&p.prefix)?;
+        if prefix.is_multicast() || prefix.is_link_local_unicast() {
+            return Err(format!(
+                "ra prefix {}: link-local and multicast prefixes are never advertised \
+                 (RFC 4861 §6.2.1)",
+                p.prefix
+            ));
+        }
+        let mut ap = AdvPrefix::new(prefix, len);
+        if let Some(v) = p.on_link {
+            ap.on_link = v;
+        }
+        if let Some(v) = p.autonomous {
+            ap.autonomous = v;
+        }
+        if let Some(v) = p.valid_lifetime {
+            ap.valid_lifetime = v;
+        }
+        if let Some(v) = p.preferred_lifetime {
+            ap.preferred_lifetime = v;
+        }
+        if ap.preferred_lifetime > ap.valid_lifetime {
+            return Err(format!(
+                "ra prefix {}: preferred_lifetime {} is longer than valid_lifetime {} \
+                 (RFC 4862 §5.5.3 would ignore it)",
+                p.prefix, ap.preferred_lifetime, ap.valid_lifetime
+            ));
+        }
+        a.prefixes.push(ap);
+    }
+    Ok(a)
+}
+
+/// `ra` settings written as TOML lines (`mtu = 1400`, `prefixes = [{ prefix = "..." }]`),
+/// as `sixstack ra set` takes them; checked as the file's are.
+pub fn parse_ra(text: &str) -> Result<RaConfig, String> {
+    let ra: RaConfig = toml::from_str(text).map_err(|e| e.to_string())?;
+    advert_config(&ra)?;
+    Ok(ra)
+}
+
+/// The settings as the lines of an `[interface.ra]` table.
+pub fn ra_toml(ra: &RaConfig) -> String {
+    toml::to_string(ra).unwrap_or_else(|e| format!("# cannot show: {e}\n"))
 }
 
 /// "high", "medium" or "low" (RFC 4191 §2.1).
@@ -547,6 +512,17 @@ type = "prohibit"
         assert!(e.contains("link-local"), "{e}");
         let e = bad("[node]\nforwardin = true");
         assert!(e.contains("forwardin"), "{e}");
+    }
+
+    #[test]
+    fn ra_set_lines_parse_and_show_round_trips() {
+        let ra = parse_ra("prefixes = [{ prefix = \"2001:db8:2::/64\" }]\nmtu = 1400").unwrap();
+        assert_eq!(ra.mtu, Some(1400));
+        let shown = ra_toml(&ra);
+        assert_eq!(parse_ra(&shown).unwrap(), ra, "{shown}");
+        assert!(parse_ra("mtu = \"big\"").is_err());
+        assert!(parse_ra("colour = 1").unwrap_err().contains("colour"));
+        assert!(parse_ra("hop_limit = 300").is_err());
     }
 
     #[test]

@@ -164,6 +164,43 @@ impl Daemon {
                 }
                 Ok(Reply::Done)
             }
+            Op::MldShow { dev } => {
+                let ids = self.devs(dev.as_deref())?;
+                let interfaces = ids
+                    .into_iter()
+                    .filter_map(|id| self.stack.interface(id))
+                    .map(|i| convert::mld(i, now))
+                    .collect();
+                Ok(Reply::Mld { interfaces })
+            }
+            Op::RaShow { dev } => {
+                let ids = self.devs(dev.as_deref())?;
+                let interfaces = ids
+                    .into_iter()
+                    .filter_map(|id| self.stack.interface(id))
+                    .filter_map(|i| {
+                        let a = i.advertiser.as_ref()?;
+                        Some(api::RaInfo {
+                            dev: i.name.clone(),
+                            advertising: a.is_advertising(),
+                            config: convert::ra_config(a.config()),
+                        })
+                    })
+                    .collect();
+                Ok(Reply::Ra { interfaces })
+            }
+            Op::RaSet { dev, config } => {
+                let id = self.dev(&dev)?;
+                let cfg = match &config {
+                    Some(c) => Some(
+                        crate::config::advert_config(c)
+                            .map_err(|e| err(ErrorKind::BadRequest, e))?,
+                    ),
+                    None => None,
+                };
+                self.stack.set_advertise(now, id, cfg).map_err(core_err)?;
+                Ok(Reply::Done)
+            }
             Op::RouteShow {} => Ok(Reply::Routes {
                 routes: convert::routes(&self.stack, now),
             }),

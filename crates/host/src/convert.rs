@@ -8,9 +8,11 @@ use sixstack_core::event::{Event, EventKind};
 use sixstack_core::iface::{Interface, LinkKind};
 use sixstack_core::ip::route::{Route, RouteOrigin};
 use sixstack_core::nd::neighbor::NudState;
+use sixstack_core::nd::ra::AdvertConfig;
 use sixstack_core::slaac::{AddrState, Origin};
 use sixstack_core::stats::{IpStats, Stats, UdpStats};
 use sixstack_core::{IfaceId, Instant, RouteGet, RouteVia, Stack};
+use sixstack_wire::ndiscopt::Preference;
 
 /// Seconds left until `t`, or None for never.
 fn remaining(now: Instant, t: Instant) -> Option<u64> {
@@ -97,6 +99,89 @@ pub fn neighbors(i: &Interface) -> Vec<api::NeighInfo> {
             router: n.is_router,
         })
         .collect()
+}
+
+/// An interface's multicast listening, and its querier's view of the link.
+pub fn mld(i: &Interface, now: Instant) -> api::MldInfo {
+    api::MldInfo {
+        dev: i.name.clone(),
+        version: match i.mld.version() {
+            sixstack_core::mld::MldVersion::V1 => "v1",
+            sixstack_core::mld::MldVersion::V2 => "v2",
+        }
+        .to_string(),
+        joined: i.mld.groups().map(|(g, _, _)| g).collect(),
+        querier: i.querier.as_ref().map(|q| {
+            if !q.is_running() {
+                "stopped"
+            } else if q.is_querier() {
+                "querier"
+            } else {
+                "non-querier"
+            }
+            .to_string()
+        }),
+        listeners: i
+            .querier
+            .as_ref()
+            .map(|q| {
+                q.listeners()
+                    .map(|(group, t)| api::MldListener {
+                        group,
+                        expires: remaining(now, t).unwrap_or(0),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
+}
+
+/// The settings an advertiser runs with, every field filled in, in the file's words.
+pub fn ra_config(a: &AdvertConfig) -> api::RaConfig {
+    let pref = |p: Preference| {
+        match p {
+            Preference::High => "high",
+            Preference::Low => "low",
+            Preference::Medium | Preference::Reserved => "medium",
+        }
+        .to_string()
+    };
+    api::RaConfig {
+        max_interval: Some(a.max_rtr_adv_interval.as_secs()),
+        min_interval: Some(a.min_rtr_adv_interval().as_secs()),
+        router_lifetime: Some(a.adv_default_lifetime()),
+        preference: Some(pref(a.adv_default_preference)),
+        managed: a.adv_managed_flag,
+        other_config: a.adv_other_config_flag,
+        mtu: (a.adv_link_mtu != 0).then_some(a.adv_link_mtu),
+        hop_limit: Some(a.adv_cur_hop_limit),
+        reachable_time: Some(a.adv_reachable_time),
+        retrans_timer: Some(a.adv_retrans_timer),
+        rdnss: a.rdnss.clone(),
+        rdnss_lifetime: Some(a.rdnss_lifetime()),
+        dnssl: a.dnssl.clone(),
+        dnssl_lifetime: Some(a.dnssl_lifetime()),
+        prefixes: a
+            .prefixes
+            .iter()
+            .map(|p| api::RaPrefix {
+                prefix: format!("{}/{}", p.prefix, p.prefix_len),
+                on_link: Some(p.on_link),
+                autonomous: Some(p.autonomous),
+                valid_lifetime: Some(p.valid_lifetime),
+                preferred_lifetime: Some(p.preferred_lifetime),
+            })
+            .collect(),
+        routes: a
+            .routes
+            .iter()
+            .map(|r| api::RaRoute {
+                prefix: format!("{}/{}", r.prefix, r.prefix_len),
+                lifetime: Some(r.lifetime),
+                preference: Some(pref(r.preference)),
+            })
+            .collect(),
+    }
 }
 
 /// One entry of the route table.

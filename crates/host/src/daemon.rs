@@ -347,7 +347,7 @@ impl Daemon {
             None => tap::derive_mac(&self.secret, &spec.name),
         };
         cfg.link = LinkKind::Ethernet { mac };
-        let tap = Tap::open(&spec.name, spec.mtu.or(icfg.mtu)).map_err(|e| {
+        let tap = Tap::open(&spec.name, spec.mtu.or(cfg.mtu)).map_err(|e| {
             format!(
                 "cannot open TAP device {}: {e}{}",
                 spec.name,

@@ -890,3 +890,76 @@ fn route_get_explains_the_first_hop_source_and_mtu() {
         .unwrap();
     assert_eq!(ll.via, Some(sixstack_core::RouteVia::Scoped));
 }
+
+#[test]
+fn rfc4861_6_2_4_advertisements_configured_live_go_out_at_once() {
+    let test = "rfc4861_6_2_4_advertisements_configured_live_go_out_at_once";
+    let mut net = Network::new(71);
+    record(&mut net, test);
+    let lan = net.add_link("lan1", LinkConfig::ethernet());
+    let mut r = Stack::new(StackConfig::router(), 71);
+    r.add_interface(Instant::ZERO, IfaceConfig::ethernet("eth0", mac(0x01)));
+    let r = net.add_node("r", r);
+    let h = net.add_node("h", host(72, mac(0x11)));
+    net.attach(lan, r, ETH0);
+    net.attach(lan, h, ETH0);
+    net.run_until(Instant::from_secs(30));
+    let learned = |net: &Network<Stack>| {
+        let i = net.node(h).interface(ETH0).unwrap();
+        (
+            i.routers.routers().count(),
+            i.mtu,
+            globals(net.node(h), ETH0),
+        )
+    };
+    assert_eq!(learned(&net).0, 0, "no advertisements yet");
+
+    let mut adv = sixstack_core::nd::ra::AdvertConfig::default();
+    adv.prefixes.push(sixstack_core::nd::ra::AdvPrefix::new(
+        ip("2001:db8:7::"),
+        64,
+    ));
+    adv.adv_link_mtu = 1400;
+    let now = net.now();
+    net.node_mut(r)
+        .set_advertise(now, ETH0, Some(adv.clone()))
+        .unwrap();
+    net.run_for(Duration::from_secs(3));
+    let (routers, mtu, addrs) = learned(&net);
+    assert_eq!((routers, mtu), (1, 1400));
+    assert!(
+        addrs
+            .iter()
+            .any(|a| a.segments()[..4] == [0x2001, 0xdb8, 7, 0]),
+        "{addrs:?}"
+    );
+    assert!(
+        net.node(r).interface(ETH0).unwrap().querier.is_some(),
+        "a querier candidate"
+    );
+
+    // A change goes out at once (rate limit permitting), not at the next interval.
+    adv.adv_link_mtu = 1300;
+    let now = net.now();
+    net.node_mut(r).set_advertise(now, ETH0, Some(adv)).unwrap();
+    net.run_for(Duration::from_secs(4));
+    assert_eq!(learned(&net).1, 1300);
+
+    let now = net.now();
+    net.node_mut(r).set_advertise(now, ETH0, None).unwrap();
+    net.run_for(Duration::from_secs(10));
+    assert_eq!(
+        learned(&net).0,
+        0,
+        "final advertisements made the host forget us"
+    );
+    assert!(
+        !net.node(r)
+            .interface(ETH0)
+            .unwrap()
+            .advertiser
+            .as_ref()
+            .unwrap()
+            .is_advertising()
+    );
+}

@@ -129,6 +129,11 @@ impl Querier {
         self.groups.keys().copied()
     }
 
+    /// Groups that have listeners, with when they time out unless a report comes.
+    pub fn listeners(&self) -> impl Iterator<Item = (Ipv6Addr, Instant)> + '_ {
+        self.groups.iter().map(|(g, s)| (*g, s.expires))
+    }
+
     pub fn has_listeners(&self, group: &Ipv6Addr) -> bool {
         self.groups.contains_key(group)
     }
