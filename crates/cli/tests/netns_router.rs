@@ -16,7 +16,9 @@ mod netns;
 use std::net::Ipv6Addr;
 use std::time::Duration;
 
-use netns::{Bridge, BridgeOpts, Daemon, DaemonOpts, Lab, Link, Ns, route_mtu, wait_for};
+use netns::{
+    AddrState, Bridge, BridgeOpts, Daemon, DaemonOpts, Lab, Link, Ns, route_mtu, wait_for,
+};
 
 /// How long kernel hosts may take to hear an RA and configure themselves.
 const CONVERGE: Duration = Duration::from_secs(30);
@@ -72,7 +74,17 @@ fn two_links(lab: &Lab, config: &str, mtu2: Option<u32>) -> TwoLinks {
         lab.switch().set_mtu("br2", mtu);
     }
     let d = lab.daemon(DaemonOpts::new(&["tap0", "tap1"]).config(config));
+    ready(&d, &[("tap0", R_L1), ("tap1", R_L2)]);
     TwoLinks { a, b, d }
+}
+
+/// Waits until the daemon's addresses `(dev, address)` have passed DAD. (Hosts may
+/// configure themselves from our first RAs, sent from the link-local address, before
+/// then; until then our errors come from the link-local address, rightly.)
+fn ready(d: &Daemon, addrs: &[(&str, &str)]) {
+    for (dev, a) in addrs {
+        d.wait_addr(dev, a.parse().expect("an address"), AddrState::Preferred);
+    }
 }
 
 /// Waits until `h` has a SLAAC address in `prefix` and a default route via `router_ll`;
@@ -876,6 +888,8 @@ fn two_routers_with_static_routes() {
     o2.name = "r2".into();
     let r1 = lab.daemon(o1);
     let r2 = lab.daemon(o2);
+    ready(&r1, &[("tap0", "2001:db8:1::1"), ("tap1", "2001:db8:2::1")]);
+    ready(&r2, &[("tap2", "2001:db8:2::2"), ("tap3", "2001:db8:3::1")]);
     let h1_addr = autoconfigured(&h1, "2001:db8:1::/64", r1.link_local("tap0"));
     let h3_addr = autoconfigured(&h3, "2001:db8:3::/64", r2.link_local("tap3"));
     let (h1_s, h3_s) = (h1_addr.to_string(), h3_addr.to_string());
@@ -961,6 +975,7 @@ fn redirect_changes_kernel_first_hop() {
         iface("tap0", "2001:db8:1::1/64", &ra("2001:db8:1::/64", "")),
     );
     let d = lab.daemon(DaemonOpts::new(&["tap0"]).config(&config));
+    ready(&d, &[("tap0", R_L1)]);
     let our_ll = d.link_local("tap0").to_string();
     let h_addr = autoconfigured(&h, "2001:db8:1::/64", d.link_local("tap0"));
     let accept = h.ok(&["sysctl", "-n", "net.ipv6.conf.eth0.accept_redirects"]);
