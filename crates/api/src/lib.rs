@@ -161,7 +161,12 @@ pub enum Op {
         /// The next hop; absent for an on-link prefix.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         via: Option<Ipv6Addr>,
+        /// Required for a unicast route; a reject route without one is kept on the first
+        /// interface.
+        #[serde(default)]
         dev: String,
+        #[serde(default, skip_serializing_if = "RouteType::is_unicast")]
+        kind: RouteType,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         metric: Option<u32>,
     },
@@ -647,6 +652,8 @@ impl AddrOrigin {
 pub struct RouteInfo {
     pub prefix: Ipv6Addr,
     pub prefix_len: u8,
+    #[serde(default, skip_serializing_if = "RouteType::is_unicast")]
+    pub kind: RouteType,
     pub dev: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub via: Option<Ipv6Addr>,
@@ -774,6 +781,47 @@ pub struct RaInfo {
     pub advertising: bool,
     /// The settings in force, every field filled in.
     pub config: RaConfig,
+}
+
+/// What a route does with what matches it (Linux's route types of the same names).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RouteType {
+    /// Forward to the next hop, or on-link.
+    #[default]
+    Unicast,
+    /// Drop silently.
+    Blackhole,
+    /// Drop with Destination Unreachable, no route (code 0).
+    Unreachable,
+    /// Drop with Destination Unreachable, administratively prohibited (code 1).
+    Prohibit,
+}
+
+impl RouteType {
+    pub fn is_unicast(&self) -> bool {
+        *self == RouteType::Unicast
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RouteType::Unicast => "unicast",
+            RouteType::Blackhole => "blackhole",
+            RouteType::Unreachable => "unreachable",
+            RouteType::Prohibit => "prohibit",
+        }
+    }
+
+    /// The word of `ip route` and of the configuration file.
+    pub fn from_word(w: &str) -> Option<RouteType> {
+        match w {
+            "unicast" => Some(RouteType::Unicast),
+            "blackhole" => Some(RouteType::Blackhole),
+            "unreachable" => Some(RouteType::Unreachable),
+            "prohibit" => Some(RouteType::Prohibit),
+            _ => None,
+        }
+    }
 }
 
 /// The answer of [`Op::RouteGet`].

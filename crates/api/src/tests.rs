@@ -90,6 +90,15 @@ fn every_request_roundtrips() {
             via: Some(a),
             dev: "tap0".into(),
             metric: None,
+            kind: RouteType::Unicast,
+        },
+        Op::RouteAdd {
+            prefix: "2001:db8:bad::".parse().unwrap(),
+            prefix_len: 48,
+            via: None,
+            dev: String::new(),
+            metric: None,
+            kind: RouteType::Blackhole,
         },
         Op::RouteDel {
             prefix: "2001:db8:9::".parse().unwrap(),

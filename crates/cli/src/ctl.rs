@@ -31,7 +31,7 @@ pub fn usage(cmd: &str) -> &'static str {
             "sixstack addr [show [dev NAME]]\n       sixstack addr add ADDRESS/LEN dev NAME\n       sixstack addr del ADDRESS[/LEN] dev NAME"
         }
         "route" => {
-            "sixstack route [show]\n       sixstack route add PREFIX/LEN|default [via ADDRESS] dev NAME [metric N]\n       sixstack route del PREFIX/LEN|default [via ADDRESS] [dev NAME]\n       sixstack route get ADDRESS[%ZONE]"
+            "sixstack route [show]\n       sixstack route add PREFIX/LEN|default [via ADDRESS] dev NAME [metric N]\n       sixstack route add blackhole|unreachable|prohibit PREFIX/LEN [dev NAME] [metric N]\n       sixstack route del PREFIX/LEN|default [via ADDRESS] [dev NAME]\n       sixstack route get ADDRESS[%ZONE]"
         }
         "neigh" => "sixstack neigh [show [dev NAME]]\n       sixstack neigh flush [dev NAME|all]",
         "mld" => "sixstack mld [show [dev NAME]]",
@@ -121,16 +121,34 @@ pub fn parse(cmd: &str, args: &[String]) -> Result<Command, String> {
             Op::RouteShow {}
         }
         ("route", "add") => {
+            // iproute2's order: an optional type word before the prefix.
+            let (kind, rest) = match rest.first().and_then(|w| api::RouteType::from_word(w)) {
+                Some(k) => (k, &rest[1..]),
+                None => (api::RouteType::Unicast, rest),
+            };
             let (p, kv) = rest.split_first().ok_or(
                 "route add needs a prefix: sixstack route add 2001:db8:9::/48 via fe80::1 dev tap0",
             )?;
             let (prefix, len) = route_prefix(p)?;
             let kv = pairs(kv, &["via", "dev", "metric"])?;
+            let dev = if kind.is_unicast() {
+                need_dev(&kv, "route add 2001:db8:9::/48 via fe80::1 dev tap0")?
+            } else {
+                if kv.contains_key("via") {
+                    return Err(format!(
+                        "a {} route has no next hop: sixstack route add {} {p}",
+                        kind.as_str(),
+                        kind.as_str()
+                    ));
+                }
+                kv.get("dev").map(|d| d.to_string()).unwrap_or_default()
+            };
             Op::RouteAdd {
                 prefix,
                 prefix_len: len,
                 via: via(&kv)?,
-                dev: need_dev(&kv, "route add 2001:db8:9::/48 via fe80::1 dev tap0")?,
+                dev,
+                kind,
                 metric: kv
                     .get("metric")
                     .map(|m| {
@@ -508,6 +526,9 @@ fn write_addrs(out: &mut dyn Write, addrs: &[AddrInfo]) -> io::Result<()> {
 }
 
 fn write_route(out: &mut dyn Write, r: &RouteInfo) -> io::Result<()> {
+    if !r.kind.is_unicast() {
+        write!(out, "{} ", r.kind.as_str())?;
+    }
     if r.prefix_len == 0 {
         write!(out, "default")?;
     } else {
@@ -690,8 +711,25 @@ mod tests {
                 prefix_len: 48,
                 via: Some(a("fe80::1")),
                 dev: "tap0".into(),
-                metric: None
+                metric: None,
+                kind: api::RouteType::Unicast,
             }
+        );
+        assert_eq!(
+            p("route", "add blackhole 2001:db8:bad::/48").unwrap().op,
+            Op::RouteAdd {
+                prefix: a("2001:db8:bad::"),
+                prefix_len: 48,
+                via: None,
+                dev: String::new(),
+                metric: None,
+                kind: api::RouteType::Blackhole,
+            }
+        );
+        assert!(
+            p("route", "add prohibit 2001:db8:bad::/48 via fe80::1")
+                .unwrap_err()
+                .contains("no next hop")
         );
         assert_eq!(
             p("route", "add default via fe80::1 dev tap0 metric 5")
@@ -702,7 +740,8 @@ mod tests {
                 prefix_len: 0,
                 via: Some(a("fe80::1")),
                 dev: "tap0".into(),
-                metric: Some(5)
+                metric: Some(5),
+                kind: api::RouteType::Unicast,
             }
         );
         assert_eq!(

@@ -268,8 +268,10 @@ Example: sixstack addr add 2001:db8::2/64 dev tap0\n\
 deprecated, duplicate), origin (link-local, slaac, temporary, static), valid_lifetime and\n\
 preferred_lifetime in seconds (null: forever).\n\
 Exit status: 0 done, 1 the daemon refused or cannot be reached, 2 a usage error.";
-const CTL_HELP_ROUTE: &str = "Usage:\n  sixstack route [show] [--json]\n  sixstack route add PREFIX/LEN|default [via ADDRESS] dev NAME [metric N]\n  sixstack route del PREFIX/LEN|default [via ADDRESS] [dev NAME]\n  sixstack route get ADDRESS[%ZONE] [--json]\n\n\
+const CTL_HELP_ROUTE: &str = "Usage:\n  sixstack route [show] [--json]\n  sixstack route add PREFIX/LEN|default [via ADDRESS] dev NAME [metric N]\n  sixstack route add blackhole|unreachable|prohibit PREFIX/LEN [dev NAME] [metric N]\n  sixstack route del PREFIX/LEN|default [via ADDRESS] [dev NAME]\n  sixstack route get ADDRESS[%ZONE] [--json]\n\n\
 Examples:\n  sixstack route add 2001:db8:9::/48 via fe80::1 dev tap0\n  \
+sixstack route add unreachable 2001:db8:dead::/48   (Destination Unreachable, code 0;\n  \
+                                     blackhole drops silently, prohibit answers code 1)\n  \
 sixstack route get 2001:db8:9::1     (the route, next hop, interface, source and path MTU\n  \
                                      a packet sent now would take, and what chose them)\n\
 Exit status: 0 done, 1 the daemon refused or cannot be reached, 2 a usage error.";

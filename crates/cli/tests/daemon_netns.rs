@@ -373,6 +373,7 @@ fn static_configuration_survives_a_restart() {
         via: Some("fe80::1".parse().unwrap()),
         dev: "tap7".into(),
         metric: Some(100),
+        kind: sixstack_api::RouteType::Unicast,
     });
     drop(c);
     stop(&lab, &d);

@@ -282,4 +282,25 @@ fn route_get_and_forwarding_counters_through_the_cli() {
     );
     let text = d.cli_ok(&["stats"]);
     assert!(text.contains("sent no_route"), "{text}");
+
+    // Reject routes from the command line, as `ip route add prohibit ...`.
+    d.cli_ok(&["route", "add", "prohibit", "2001:db8:bad::/48"]);
+    let shown = d.cli_ok(&["route", "show"]);
+    assert!(
+        shown.contains("prohibit 2001:db8:bad::/48 dev tap0 proto static"),
+        "{shown}"
+    );
+    let g = json(&d, &["route", "get", "2001:db8:bad::1"]);
+    assert_eq!(g["route"]["kind"], "prohibit", "{g}");
+    let out = a.run(&["ping", "-6", "-c", "1", "-W", "2", "2001:db8:bad::1"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Administratively prohibited"), "{text}");
+    let s = json(&d, &["stats"]);
+    assert!(
+        s["icmp"]["errors_sent"]["admin_prohibited"]
+            .as_u64()
+            .unwrap()
+            >= 1,
+        "{s}"
+    );
 }

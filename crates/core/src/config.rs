@@ -24,6 +24,8 @@ pub struct StackConfig {
     /// false reverses it, as the RFC requires a way to). Matters only when RFC 8981
     /// temporary addresses are on.
     pub prefer_temporary: bool,
+    /// Route table limit (see `RouteTable` for eviction). A router's default holds a full
+    /// Internet table with room to spare; a route costs tens of bytes.
     pub max_routes: usize,
     /// Redirects remembered (a destination cache fed by RFC 4861 §8.3); oldest evicted.
     pub max_redirects: usize,
@@ -61,6 +63,7 @@ impl StackConfig {
     pub fn router() -> Self {
         Self {
             forwarding: true,
+            max_routes: 2_000_000,
             ..Self::default()
         }
     }

@@ -16,6 +16,7 @@ pub mod socket;
 mod stack;
 pub mod stats;
 pub mod time;
+pub mod transport;
 
 pub use config::StackConfig;
 pub use event::{Event, EventKind};

@@ -16,7 +16,7 @@ use crate::iface::{IfaceConfig, IfaceId, Interface, LinkKind};
 use crate::ip::output::{MIN_MTU, RouteVia};
 use crate::ip::pmtu::PathMtuCache;
 use crate::ip::reasm::{Expired, Reassembler};
-use crate::ip::route::{Route, RouteOrigin, RouteTable};
+use crate::ip::route::{Route, RouteKind, RouteOrigin, RouteTable};
 use crate::mld::querier::{Querier, QuerierAction, QuerierConfig};
 use crate::mld::{MldAction, MldHost};
 use crate::nd::neighbor::{NeighborAction, NeighborCache};
@@ -465,6 +465,7 @@ impl Stack {
                 metric: 256,
                 origin: RouteOrigin::Connected,
                 expires: None,
+                kind: RouteKind::Unicast,
             });
         }
         self.run_slaac(now, id, out);

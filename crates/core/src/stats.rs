@@ -4,14 +4,25 @@
 
 use std::collections::BTreeMap;
 
-/// Counters every interface keeps itself as frames arrive and leave.
-const PER_FRAME: [&str; 5] = [
-    "InReceives",
-    "InOctets",
-    "OutTransmits",
-    "OutOctets",
-    "OutMcastPkts",
-];
+/// Where [`IpStats::growth`] puts each counter, in `fields()` order: on the interface
+/// a datagram came in by, the one it left by, or neither (every interface counts those
+/// itself as frames arrive and leave). Indexed: this runs for every forwarded packet.
+#[derive(Clone, Copy)]
+enum Role {
+    In,
+    Out,
+    PerFrame,
+}
+
+#[rustfmt::skip]
+const ROLE: [Role; 25] = {
+    use Role::*;
+    [
+        PerFrame, PerFrame, In, In, In, In, In, In, In, In, In, In, In, // InReceives..InDelivers
+        Out, Out, Out, Out, Out, Out, Out, Out, // OutRequests..OutFragCreates
+        PerFrame, PerFrame, In, PerFrame, // OutTransmits, OutOctets, InMcastPkts, OutMcastPkts
+    ]
+};
 
 /// RFC 4293 §5 ipSystemStats / ipIfStats, the IPv6 subset, same names in snake case.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -111,24 +122,25 @@ impl IpStats {
     /// interface it leaves by (second).
     pub(crate) fn growth(before: &IpStats, after: &IpStats) -> (IpStats, IpStats) {
         let (mut inc, mut outc) = (IpStats::default(), IpStats::default());
-        let (b, a) = (before.fields(), after.fields());
-        for (((name, bv), (_, av)), (i, o)) in b
-            .iter()
-            .zip(a.iter())
-            .zip(inc.fields_mut().into_iter().zip(outc.fields_mut()))
+        let (b, a) = (before.values(), after.values());
+        for (k, (i, o)) in inc
+            .fields_mut()
+            .into_iter()
+            .zip(outc.fields_mut())
+            .enumerate()
         {
-            // Kept per interface where frames come and go (input, transmit).
-            if PER_FRAME.contains(name) {
-                continue;
-            }
-            let grew = av.saturating_sub(*bv);
-            if name.starts_with("Out") {
-                *o = grew;
-            } else {
-                *i = grew;
+            let grew = a[k].wrapping_sub(b[k]);
+            match ROLE[k] {
+                Role::In => *i = grew,
+                Role::Out => *o = grew,
+                Role::PerFrame => {}
             }
         }
         (inc, outc)
+    }
+
+    fn values(&self) -> [u64; 25] {
+        self.fields().map(|f| f.1)
     }
 
     pub(crate) fn add(&mut self, other: &IpStats) {
@@ -200,5 +212,55 @@ impl Stats {
 
     pub fn total_drops(&self) -> u64 {
         self.drops.values().sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 4293 §5: In counters on the arrival interface, Out on the departure one; the
+    /// ones every interface counts per frame are left out.
+    #[test]
+    fn rfc4293_5_growth_roles_follow_the_counter_names() {
+        let per_frame = [
+            "InReceives",
+            "InOctets",
+            "OutTransmits",
+            "OutOctets",
+            "OutMcastPkts",
+        ];
+        for (k, (name, _)) in IpStats::default().fields().iter().enumerate() {
+            let want = if per_frame.contains(name) {
+                "frame"
+            } else if name.starts_with("Out") {
+                "out"
+            } else {
+                "in"
+            };
+            let got = match ROLE[k] {
+                Role::In => "in",
+                Role::Out => "out",
+                Role::PerFrame => "frame",
+            };
+            assert_eq!(got, want, "{name}");
+        }
+        let before = IpStats::default();
+        let after = IpStats {
+            in_receives: 1,
+            in_forw_datagrams: 1,
+            out_forw_datagrams: 1,
+            out_transmits: 1,
+            ..IpStats::default()
+        };
+        let (i, o) = IpStats::growth(&before, &after);
+        assert_eq!(
+            (i.in_forw_datagrams, i.out_forw_datagrams, i.in_receives),
+            (1, 0, 0)
+        );
+        assert_eq!(
+            (o.in_forw_datagrams, o.out_forw_datagrams, o.out_transmits),
+            (0, 1, 0)
+        );
     }
 }

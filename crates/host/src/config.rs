@@ -59,7 +59,7 @@ use std::net::Ipv6Addr;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-pub use sixstack_api::RaConfig;
+pub use sixstack_api::{RaConfig, RouteType};
 use sixstack_core::IfaceConfig;
 use sixstack_core::nd::ra::{AdvPrefix, AdvRoute, AdvertConfig};
 use sixstack_core::slaac::IidMode;
@@ -124,21 +124,6 @@ pub struct RouteConfig {
     pub metric: Option<u32>,
     #[serde(default, rename = "type")]
     pub kind: RouteType,
-}
-
-/// What a route does with what matches it (Linux's route types of the same names).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RouteType {
-    /// Forward to the next hop, or on-link.
-    #[default]
-    Unicast,
-    /// Drop silently.
-    Blackhole,
-    /// Drop with Destination Unreachable, no route (code 0).
-    Unreachable,
-    /// Drop with Destination Unreachable, administratively prohibited (code 1).
-    Prohibit,
 }
 
 impl Config {

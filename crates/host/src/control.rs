@@ -5,7 +5,7 @@ use std::net::Ipv6Addr;
 
 use sixstack_api as api;
 use sixstack_api::{ApiError, ErrorKind, Op, Reply, Request, Response, SocketId, SocketOption};
-use sixstack_core::ip::route::{Route, RouteOrigin};
+use sixstack_core::ip::route::{Route, RouteKind, RouteOrigin};
 use sixstack_core::{IfaceId, SocketHandle};
 use sixstack_wire::proto::IpProtocol;
 
@@ -210,14 +210,16 @@ impl Daemon {
                 via,
                 dev,
                 metric,
+                kind,
             } => {
-                self.add_route(prefix, prefix_len, via, &dev, metric)?;
+                let dev = self.add_route(prefix, prefix_len, via, &dev, metric, kind)?;
                 let entry = RouteState {
                     prefix: mask(prefix, prefix_len),
                     prefix_len,
                     via,
                     dev,
                     metric,
+                    kind,
                 };
                 self.state.routes.retain(|r| {
                     !(r.prefix == entry.prefix
@@ -508,10 +510,39 @@ impl Daemon {
         via: Option<Ipv6Addr>,
         dev: &str,
         metric: Option<u32>,
-    ) -> Result<(), ApiError> {
+        kind: api::RouteType,
+    ) -> Result<String, ApiError> {
         if prefix_len > 128 {
             return Err(err(ErrorKind::Invalid, "the prefix length is 0 to 128"));
         }
+        if !kind.is_unicast() && via.is_some() {
+            return Err(err(
+                ErrorKind::Invalid,
+                format!("a {} route has no next hop: leave out via", kind.as_str()),
+            ));
+        }
+        // A reject route goes nowhere; it is kept on an interface all the same.
+        let dev = match (dev, kind) {
+            ("", api::RouteType::Unicast) => {
+                return Err(err(
+                    ErrorKind::Invalid,
+                    "a route needs the interface it leaves by: dev NAME",
+                ));
+            }
+            ("", _) => self
+                .stack
+                .interfaces()
+                .next()
+                .map(|i| i.name.clone())
+                .ok_or_else(|| {
+                    err(
+                        ErrorKind::NoSuchInterface,
+                        "no interface yet to hold the route (sixstack link add NAME)",
+                    )
+                })?,
+            (d, _) => d.to_string(),
+        };
+        let dev = dev.as_str();
         if via.is_some_and(|v| v.is_unspecified() || v.is_multicast()) {
             return Err(err(
                 ErrorKind::Invalid,
@@ -528,8 +559,15 @@ impl Daemon {
                 metric: metric.unwrap_or(1024),
                 origin: RouteOrigin::Static,
                 expires: None,
+                kind: match kind {
+                    api::RouteType::Unicast => RouteKind::Unicast,
+                    api::RouteType::Blackhole => RouteKind::Blackhole,
+                    api::RouteType::Unreachable => RouteKind::Unreachable,
+                    api::RouteType::Prohibit => RouteKind::Prohibit,
+                },
             })
-            .map_err(core_err)
+            .map_err(core_err)?;
+        Ok(dev.to_string())
     }
 
     /// A literal or a hosts-file name: the ordered addresses. None: ask DNS.

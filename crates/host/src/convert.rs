@@ -6,7 +6,7 @@ use std::net::Ipv6Addr;
 use sixstack_api as api;
 use sixstack_core::event::{Event, EventKind};
 use sixstack_core::iface::{Interface, LinkKind};
-use sixstack_core::ip::route::{Route, RouteOrigin};
+use sixstack_core::ip::route::{Route, RouteKind, RouteOrigin};
 use sixstack_core::nd::neighbor::NudState;
 use sixstack_core::nd::ra::AdvertConfig;
 use sixstack_core::slaac::{AddrState, Origin};
@@ -189,6 +189,12 @@ pub fn route_info(r: &Route, dev: String, now: Instant) -> api::RouteInfo {
     api::RouteInfo {
         prefix: r.prefix,
         prefix_len: r.prefix_len,
+        kind: match r.kind {
+            RouteKind::Unicast => api::RouteType::Unicast,
+            RouteKind::Blackhole => api::RouteType::Blackhole,
+            RouteKind::Unreachable => api::RouteType::Unreachable,
+            RouteKind::Prohibit => api::RouteType::Prohibit,
+        },
         dev,
         via: r.next_hop,
         metric: r.metric,
@@ -213,6 +219,7 @@ pub fn route_get(g: &RouteGet, address: Ipv6Addr, dev: String, now: Instant) -> 
             "prefix",
             Some(api::RouteInfo {
                 prefix,
+                kind: api::RouteType::Unicast,
                 prefix_len,
                 dev: dev.clone(),
                 via: None,
@@ -247,12 +254,13 @@ pub fn routes(stack: &Stack, now: Instant) -> Vec<api::RouteInfo> {
     let mut out: Vec<api::RouteInfo> = stack
         .routes()
         .iter()
-        .map(|r| route_info(r, name(r.iface), now))
+        .map(|r| route_info(&r, name(r.iface), now))
         .collect();
     for i in stack.interfaces().filter(|i| i.up) {
         for p in i.routers.prefixes() {
             out.push(api::RouteInfo {
                 prefix: p.prefix,
+                kind: api::RouteType::Unicast,
                 prefix_len: p.prefix_len,
                 dev: i.name.clone(),
                 via: None,
@@ -264,6 +272,7 @@ pub fn routes(stack: &Stack, now: Instant) -> Vec<api::RouteInfo> {
         for r in i.routers.routers() {
             out.push(api::RouteInfo {
                 prefix: Ipv6Addr::UNSPECIFIED,
+                kind: api::RouteType::Unicast,
                 prefix_len: 0,
                 dev: i.name.clone(),
                 via: Some(r.addr),

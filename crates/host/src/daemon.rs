@@ -21,7 +21,7 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::mpsc;
 
 use crate::clock::Clock;
-use crate::config::{Config, InterfaceConfig, parse_mac, parse_prefix};
+use crate::config::{Config, InterfaceConfig, RouteType, parse_mac, parse_prefix};
 use crate::conn::{self, ConnId, ConnInput};
 use crate::log::{LogFormat, Logger};
 use crate::state::{self, State};
@@ -301,7 +301,7 @@ impl Daemon {
         }
         for r in self.config.routes.clone() {
             let (prefix, prefix_len) = parse_prefix(&r.to)?;
-            if let Err(e) = self.add_route(prefix, prefix_len, r.via, &r.dev, r.metric) {
+            if let Err(e) = self.add_route(prefix, prefix_len, r.via, &r.dev, r.metric, r.kind) {
                 return Err(format!(
                     "route {} in the configuration: {}",
                     r.to, e.message
@@ -312,7 +312,8 @@ impl Daemon {
             if self.stack.interface_by_name(&r.dev).is_none() {
                 continue;
             }
-            if let Err(e) = self.add_route(r.prefix, r.prefix_len, r.via, &r.dev, r.metric) {
+            if let Err(e) = self.add_route(r.prefix, r.prefix_len, r.via, &r.dev, r.metric, r.kind)
+            {
                 let now = self.clock.now();
                 self.log.warn(
                     now,
@@ -553,22 +554,25 @@ impl Daemon {
 
     /// The routes the configuration and the state give through `dev`.
     pub(crate) fn restore_routes(&mut self, dev: &str) {
-        let mut routes: Vec<(
+        // (prefix, length, next hop, metric, type)
+        type Saved = (
             std::net::Ipv6Addr,
             u8,
             Option<std::net::Ipv6Addr>,
             Option<u32>,
-        )> = Vec::new();
+            RouteType,
+        );
+        let mut routes: Vec<Saved> = Vec::new();
         for r in self.config.routes.iter().filter(|r| r.dev == dev) {
             if let Ok((p, l)) = parse_prefix(&r.to) {
-                routes.push((p, l, r.via, r.metric));
+                routes.push((p, l, r.via, r.metric, r.kind));
             }
         }
         for r in self.state.routes.iter().filter(|r| r.dev == dev) {
-            routes.push((r.prefix, r.prefix_len, r.via, r.metric));
+            routes.push((r.prefix, r.prefix_len, r.via, r.metric, r.kind));
         }
-        for (p, l, via, metric) in routes {
-            if let Err(e) = self.add_route(p, l, via, dev, metric) {
+        for (p, l, via, metric, kind) in routes {
+            if let Err(e) = self.add_route(p, l, via, dev, metric, kind) {
                 let now = self.clock.now();
                 self.log.warn(
                     now,

@@ -44,6 +44,8 @@ pub struct RouteState {
     pub dev: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metric: Option<u32>,
+    #[serde(default, skip_serializing_if = "sixstack_api::RouteType::is_unicast")]
+    pub kind: sixstack_api::RouteType,
 }
 
 impl State {
@@ -136,6 +138,7 @@ mod tests {
             via: Some("fe80::1".parse().unwrap()),
             dev: "tap1".into(),
             metric: None,
+            kind: sixstack_api::RouteType::Blackhole,
         });
         s.save(&p).unwrap();
         assert_eq!(State::load(&p, [0; 32]).unwrap(), s);

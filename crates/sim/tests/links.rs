@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::net::Ipv6Addr;
 
 use sixstack_core::iface::IfaceConfig;
-use sixstack_core::ip::route::{Route, RouteOrigin};
+use sixstack_core::ip::route::{Route, RouteKind, RouteOrigin};
 use sixstack_core::slaac::AddrState;
 use sixstack_core::socket::SocketHandle;
 use sixstack_core::{Duration, Error, EventKind, IfaceId, Instant, Stack, StackConfig};
@@ -494,6 +494,7 @@ fn rfc4861_5_2_removed_interface_leaves_no_route_behind() {
         metric: 256,
         origin: RouteOrigin::Static,
         expires: None,
+        kind: RouteKind::Unicast,
     })
     .unwrap();
     net.node_mut(h3)

@@ -11,7 +11,7 @@
 use std::net::Ipv6Addr;
 
 use sixstack_core::iface::IfaceConfig;
-use sixstack_core::ip::route::{Route, RouteOrigin};
+use sixstack_core::ip::route::{Route, RouteKind, RouteOrigin};
 use sixstack_core::socket::SocketHandle;
 use sixstack_core::{Duration, EventKind, Instant, Stack, StackConfig};
 use sixstack_sim::testkit::*;
@@ -68,6 +68,7 @@ fn default_route(iface: sixstack_core::IfaceId, via: Ipv6Addr) -> Route {
         metric: 1024,
         origin: RouteOrigin::Static,
         expires: None,
+        kind: RouteKind::Unicast,
     }
 }
 
@@ -631,6 +632,7 @@ fn better_router(n: &mut Net, by_global: bool) -> (NodeId, NodeId, Ipv6Addr, Lin
             metric: 1024,
             origin: RouteOrigin::Static,
             expires: None,
+            kind: RouteKind::Unicast,
         })
         .unwrap();
     (r2, d, d_ip, lan3)

@@ -5,7 +5,7 @@
 use std::net::Ipv6Addr;
 
 use sixstack_core::iface::IfaceConfig;
-use sixstack_core::ip::route::{Route, RouteOrigin};
+use sixstack_core::ip::route::{Route, RouteKind, RouteOrigin};
 use sixstack_core::slaac::AddrState;
 use sixstack_core::socket::SocketHandle;
 use sixstack_core::{Duration, Error, IfaceId, Instant, Stack, StackConfig};
@@ -984,6 +984,7 @@ fn rfc6724_5_rule_6_ula_source_for_ula_destination_global_for_global() {
                 metric: 256,
                 origin: RouteOrigin::Static,
                 expires: None,
+                kind: RouteKind::Unicast,
             })
             .unwrap();
     }
@@ -1145,6 +1146,7 @@ fn rfc4007_5_site_local_addresses_used_only_within_their_site() {
             metric: 256,
             origin: RouteOrigin::Static,
             expires: None,
+            kind: RouteKind::Unicast,
         })
         .unwrap();
     net.run_for(secs(3));
@@ -1251,6 +1253,7 @@ fn rfc6724_5_rule_5_prefer_an_address_of_the_outgoing_interface() {
             metric: 256,
             origin: RouteOrigin::Static,
             expires: None,
+            kind: RouteKind::Unicast,
         })
         .unwrap();
     net.run_for(secs(3));

@@ -147,3 +147,70 @@ impl Device for Feed<'_> {
         c
     }
 }
+
+/// `n` distinct IPv6 prefixes as (bits, length), drawn from a seeded generator under
+/// 2000::/3 with a length mix like the global table's: mostly /48, many /32 to /44, some
+/// /29, /56 and /64, a few /128. Prefixes longer than /32 sit inside one of a pool of
+/// /32 allocations, as customer prefixes sit inside their provider's block.
+pub fn internet_prefixes(n: usize, seed: u64) -> Vec<(u128, u8)> {
+    use sixstack_core::rng::Rng;
+    let mut rng = Rng::new(seed);
+    let random = |rng: &mut Rng| (u128::from(rng.next_u64()) << 64) | u128::from(rng.next_u64());
+    let global = |bits: u128| (bits >> 3) | (1u128 << 125);
+    let mask = |bits: u128, len: u8| match len {
+        0 => 0,
+        128 => bits,
+        l => bits & (u128::MAX << (128 - u32::from(l))),
+    };
+    let pool: Vec<u128> = (0..(n / 16).max(1))
+        .map(|_| mask(global(random(&mut rng)), 32))
+        .collect();
+    // Per mille of each length.
+    let mix: [(u8, u64); 11] = [
+        (29, 20),
+        (32, 120),
+        (36, 40),
+        (40, 60),
+        (44, 80),
+        (48, 550),
+        (56, 60),
+        (60, 10),
+        (64, 50),
+        (96, 2),
+        (128, 8),
+    ];
+    let mut seen = std::collections::HashSet::with_capacity(n);
+    let mut out = Vec::with_capacity(n);
+    while out.len() < n {
+        let mut pick = rng.below(1000);
+        let len = mix
+            .iter()
+            .find(|&&(_, w)| {
+                let hit = pick < w;
+                pick = pick.saturating_sub(w);
+                hit
+            })
+            .map_or(48, |m| m.0);
+        let bits = if len <= 32 {
+            global(random(&mut rng))
+        } else {
+            let block = pool[rng.below(pool.len() as u64) as usize];
+            block | (random(&mut rng) >> 32)
+        };
+        let p = (mask(bits, len), len);
+        if seen.insert(p) {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// A destination inside `prefix`: its bits, the rest random.
+pub fn inside(prefix: (u128, u8), random: u128) -> u128 {
+    let host = match prefix.1 {
+        0 => u128::MAX,
+        128 => 0,
+        l => u128::MAX >> l,
+    };
+    prefix.0 | (random & host)
+}

@@ -14,6 +14,7 @@ use crate::iface::link::multicast_lladdr;
 use crate::iface::{IfaceId, LinkKind};
 use crate::ip::frag;
 use crate::ip::input::RxMeta;
+use crate::ip::route::RouteKind;
 use crate::nd::neighbor::{NeighborCache, NudState};
 use crate::slaac::{AddrState, Origin};
 use crate::stack::{Error, Stack, same_prefix};
@@ -93,7 +94,12 @@ impl Stack {
         dst: &Ipv6Addr,
         zone: Option<IfaceId>,
     ) -> Result<(IfaceId, Ipv6Addr), Error> {
-        self.route_decision(dst, zone).map(|(i, nh, _)| (i, nh))
+        match self.route_decision(dst, zone)? {
+            // Blackhole, unreachable, prohibit: no route for our own packets;
+            // forward_check tells them apart for forwarded ones.
+            (_, _, RouteVia::Table(r)) if r.kind != RouteKind::Unicast => Err(Error::NoRoute),
+            (i, nh, _) => Ok((i, nh)),
+        }
     }
 
     /// The first hop towards `dst` and what chose it (RFC 4861 §5.2 conceptual sending
@@ -125,7 +131,7 @@ impl Stack {
         let mut best: Option<(u8, IfaceId, Ipv6Addr, RouteVia)> = None;
         if let Some(r) = self.routes.lookup(dst, zone) {
             let nh = r.next_hop.unwrap_or(*dst);
-            best = Some((r.prefix_len, r.iface, nh, RouteVia::Table(*r)));
+            best = Some((r.prefix_len, r.iface, nh, RouteVia::Table(r)));
         }
         for i in self
             .ifaces
@@ -462,8 +468,22 @@ impl Stack {
             return Err(("hop limit exceeded", Some(IcmpError::TimeExceeded(0))));
         }
         let Ok((out, next_hop)) = self.route(&meta.dst, None) else {
-            self.stats.ip.in_no_routes += 1;
-            return Err(("no route to forward", Some(IcmpError::DstUnreachable(0))));
+            // A refusing route (looked up again only on this path) says how to refuse.
+            return Err(match self.routes.lookup(&meta.dst, None).map(|r| r.kind) {
+                Some(RouteKind::Blackhole) => ("blackhole route", None),
+                Some(RouteKind::Unreachable) => {
+                    self.stats.ip.in_no_routes += 1;
+                    ("unreachable route", Some(IcmpError::DstUnreachable(0)))
+                }
+                Some(RouteKind::Prohibit) => {
+                    let err = IcmpError::DstUnreachable(1);
+                    ("administratively prohibited route", Some(err))
+                }
+                _ => {
+                    self.stats.ip.in_no_routes += 1;
+                    ("no route to forward", Some(IcmpError::DstUnreachable(0)))
+                }
+            });
         };
         let in_site = self.ifaces.get(&meta.iface).map(|i| i.site);
         let out_site = self.ifaces.get(&out).map(|i| i.site);

@@ -3,9 +3,19 @@
 //! information and redirects). It owns the routes and their lifetimes; who installs them
 //! and why stays with their owners (ND, SLAAC, configuration).
 //!
-//! Lookup is longest prefix match with one map per prefix length, so its cost grows with
-//! the number of distinct prefix lengths present (at most 129), not with the number of
-//! routes.
+//! Built to hold a full routing table (a million prefixes and more) small and fast:
+//!
+//! - The prefixes form a path-compressed binary trie in one `Vec` of 32-byte nodes linked
+//!   by `u32` indices. A node is a prefix that has routes, or a branch where two subtries
+//!   part; nothing else, so `n` prefixes take fewer than `2n` nodes. Longest prefix match
+//!   walks down at most one node per prefix length present on the path.
+//! - The routes of one prefix are a list of 16-byte slots in a second `Vec`, in insertion
+//!   order. A slot names its (interface, next hop) pair by index into a table of the pairs
+//!   in use, so a million routes through a handful of next hops store each hop once.
+//! - Insertion order (for eviction) and lifetimes live in side tables holding only the
+//!   routes that can be evicted or expire: operator routes pay nothing for them.
+//!
+//! Freed nodes and slots are reused; the vectors never shrink below the table's peak.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv6Addr;
@@ -39,6 +49,24 @@ impl RouteOrigin {
     }
 }
 
+/// What a route does with what it matches; Linux's route types of the same names. The
+/// three that refuse still take part in longest prefix match like any route, so a
+/// refusing /32 shadows a shorter unicast route and is shadowed by a longer one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RouteKind {
+    /// Forward by `iface` to `next_hop`.
+    #[default]
+    Unicast,
+    /// Drop without a word.
+    Blackhole,
+    /// Drop and answer ICMPv6 Destination Unreachable code 0, no route to destination
+    /// (RFC 4443 §3.1).
+    Unreachable,
+    /// Drop and answer Destination Unreachable code 1, communication with destination
+    /// administratively prohibited (RFC 4443 §3.1).
+    Prohibit,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Route {
     /// Stored with the host bits beyond `prefix_len` cleared.
@@ -52,34 +80,87 @@ pub struct Route {
     pub origin: RouteOrigin,
     /// When the route stops being valid; `None` is never.
     pub expires: Option<Instant>,
+    pub kind: RouteKind,
 }
 
+/// No node, slot or hop: the end of a list, a missing child.
+const NIL: u32 = u32::MAX;
+/// The node of `::/0`, always present (with or without routes) so that every walk has a
+/// place to start.
+const ROOT: u32 = 0;
+/// Node and slot indices are `u32` and a table of `n` routes needs up to `2n` nodes.
+const MAX_ROUTES_LIMIT: usize = (u32::MAX / 2 - 2) as usize;
+
+/// One prefix of the trie. Invariant: a node other than the root has routes or two
+/// children; a child's prefix is longer than its parent's and starts with it; a free node
+/// is off the trie and links the free list through `child[0]`.
+#[derive(Debug, Clone)]
+struct Node {
+    /// The prefix, host bits clear.
+    key: u128,
+    /// By the bit of the destination just past `len`.
+    child: [u32; 2],
+    /// The first route of this prefix (the oldest), or `NIL` for a branch.
+    head: u32,
+    len: u8,
+}
+
+/// One route, without its prefix (its node's) or next hop (interned in `hops`). A free
+/// slot links the free list through `next`.
 #[derive(Debug, Clone)]
 struct Slot {
-    /// Insertion order, the last tie-breaker; kept when a route is replaced.
-    seq: u64,
-    route: Route,
+    /// The next route of the same prefix, in insertion order.
+    next: u32,
+    hop: u32,
+    metric: u32,
+    origin: RouteOrigin,
+    kind: RouteKind,
+    /// Whether `extra` holds this route's node, sequence number and lifetime: routes that
+    /// can be evicted or expire.
+    extra: bool,
 }
 
-/// Where a route lives: prefix length, masked prefix, insertion sequence.
-type Loc = (u8, u128, u64);
+/// An (interface, next hop) pair in use by `refs` routes; free at 0.
+#[derive(Debug, Clone)]
+struct Hop {
+    iface: IfaceId,
+    next_hop: Option<Ipv6Addr>,
+    refs: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Extra {
+    node: u32,
+    /// When the route was added (for an evictable route) or its lifetime first set (for a
+    /// configured one): the eviction order, and the order of equal deadlines.
+    seq: u64,
+    expires: Option<Instant>,
+}
 
 /// The route table.
 ///
-/// Limit: `max_routes`. When it is full, a new route evicts the oldest route of the
-/// lowest eviction rank present (redirects, then router-advertisement routes), provided
-/// that rank is not above the new route's own: a redirect can only push out a redirect,
-/// an RA route a redirect or an RA route, a static or connected route either. Static and
-/// connected routes are never evicted; when nothing can go, `add` fails.
+/// Limit: `max_routes` (at most about two billion: indices are 32-bit). When it is full,
+/// a new route evicts the oldest route of the lowest eviction rank present (redirects,
+/// then router-advertisement routes), provided that rank is not above the new route's
+/// own: a redirect can only push out a redirect, an RA route a redirect or an RA route, a
+/// static or connected route either. Static and connected routes are never evicted; when
+/// nothing can go, `add` fails.
 #[derive(Debug, Clone)]
 pub struct RouteTable {
     max_routes: usize,
-    // prefix length → masked prefix → routes in insertion order.
-    by_len: BTreeMap<u8, BTreeMap<u128, Vec<Slot>>>,
-    // (expiry, seq, len, prefix) of every route that expires: poll_at is the first.
-    expiries: BTreeSet<(Instant, u64, u8, u128)>,
-    // (rank, seq, len, prefix) of every evictable route: the first is the next victim.
-    evictable: BTreeSet<(u8, u64, u8, u128)>,
+    nodes: Vec<Node>,
+    slots: Vec<Slot>,
+    hops: Vec<Hop>,
+    hop_ids: BTreeMap<(IfaceId, Option<Ipv6Addr>), u32>,
+    /// Keyed by slot.
+    extra: BTreeMap<u32, Extra>,
+    // (expiry, seq, slot) of every route that expires: poll_at is the first.
+    expiries: BTreeSet<(Instant, u64, u32)>,
+    // (rank, seq, slot) of every evictable route: the first is the next victim.
+    evictable: BTreeSet<(u8, u64, u32)>,
+    free_nodes: u32,
+    free_slots: u32,
+    free_hops: Vec<u32>,
     len: usize,
     next_seq: u64,
     evicted: u64,
@@ -93,13 +174,36 @@ pub(crate) fn mask(bits: u128, len: u8) -> u128 {
     }
 }
 
+/// The bit of `key` at position `at` (0 is the most significant); `at` is below 128.
+fn bit(key: u128, at: u8) -> usize {
+    ((key >> (127 - u32::from(at & 127))) & 1) as usize
+}
+
+/// How many leading bits `a` and `b` share.
+fn common_len(a: u128, b: u128) -> u8 {
+    // At most 128: fits.
+    (a ^ b).leading_zeros() as u8
+}
+
 impl RouteTable {
     pub fn new(max_routes: usize) -> Self {
         Self {
-            max_routes,
-            by_len: BTreeMap::new(),
+            max_routes: max_routes.min(MAX_ROUTES_LIMIT),
+            nodes: vec![Node {
+                key: 0,
+                child: [NIL; 2],
+                head: NIL,
+                len: 0,
+            }],
+            slots: Vec::new(),
+            hops: Vec::new(),
+            hop_ids: BTreeMap::new(),
+            extra: BTreeMap::new(),
             expiries: BTreeSet::new(),
             evictable: BTreeSet::new(),
+            free_nodes: NIL,
+            free_slots: NIL,
+            free_hops: Vec::new(),
             len: 0,
             next_seq: 0,
             evicted: 0,
@@ -123,6 +227,22 @@ impl RouteTable {
         self.evicted
     }
 
+    /// Heap bytes the table holds, by its own count (vector capacities and an estimate
+    /// for the ordered side tables).
+    pub fn approx_memory_bytes(&self) -> usize {
+        // A B-tree entry costs about its size plus a third for node slack and edges.
+        let btree = |n: usize, entry: usize| n * entry * 4 / 3;
+        size_of::<Self>()
+            + self.nodes.capacity() * size_of::<Node>()
+            + self.slots.capacity() * size_of::<Slot>()
+            + self.hops.capacity() * size_of::<Hop>()
+            + self.free_hops.capacity() * size_of::<u32>()
+            + btree(self.hop_ids.len(), 40)
+            + btree(self.extra.len(), size_of::<(u32, Extra)>())
+            + btree(self.expiries.len(), size_of::<(Instant, u64, u32)>())
+            + btree(self.evictable.len(), size_of::<(u8, u64, u32)>())
+    }
+
     /// Adds a route, or replaces the one with the same prefix, interface, next hop and
     /// origin (which keeps its place in insertion order). Host bits of the prefix are
     /// cleared. When the table is full, evicts as the type's documentation says.
@@ -138,40 +258,26 @@ impl RouteTable {
         }
         let len = route.prefix_len;
         let key = mask(u128::from(route.prefix), len);
-        let route = Route {
-            prefix: Ipv6Addr::from(key),
-            ..route
-        };
 
-        let existing = self
-            .by_len
-            .get_mut(&len)
-            .and_then(|b| b.get_mut(&key))
-            .and_then(|slots| {
-                slots.iter_mut().find(|s| {
-                    s.route.iface == route.iface
-                        && s.route.next_hop == route.next_hop
-                        && s.route.origin == route.origin
-                })
-            });
-        if let Some(slot) = existing {
-            let seq = slot.seq;
-            let old_expiry = slot.route.expires;
-            slot.route = route;
-            if let Some(t) = old_expiry {
-                self.expiries.remove(&(t, seq, len, key));
+        if let (Some(node), Some(&hop)) = (
+            self.find(key, len),
+            self.hop_ids.get(&(route.iface, route.next_hop)),
+        ) {
+            let mut s = self.head(node);
+            while let Some(slot) = self.slots.get(s as usize) {
+                if slot.hop == hop && slot.origin == route.origin {
+                    self.replace(node, s, &route);
+                    return Ok(());
+                }
+                s = slot.next;
             }
-            if let Some(t) = route.expires {
-                self.expiries.insert((t, seq, len, key));
-            }
-            return Ok(());
         }
 
         if self.len >= self.max_routes {
             let rank = route.origin.eviction_rank();
             match self.evictable.first().copied() {
-                Some((victim_rank, seq, vlen, vkey)) if victim_rank <= rank => {
-                    if self.take(vlen, vkey, seq).is_some() {
+                Some((victim_rank, _, slot)) if victim_rank <= rank => {
+                    if self.take(slot).is_some() {
                         self.evicted += 1;
                     }
                 }
@@ -183,48 +289,336 @@ impl RouteTable {
             }
         }
 
+        let node = self.insert_node(key, len);
+        let hop = self.intern(route.iface, route.next_hop);
+        let rank = route.origin.eviction_rank();
+        let evictable = rank < RouteOrigin::Static.eviction_rank();
+        let needs_extra = evictable || route.expires.is_some();
+        let s = self.alloc_slot(Slot {
+            next: NIL,
+            hop,
+            metric: route.metric,
+            origin: route.origin,
+            kind: route.kind,
+            extra: needs_extra,
+        });
+        self.append(node, s);
         let seq = self.next_seq;
         self.next_seq += 1;
-        if let Some(t) = route.expires {
-            self.expiries.insert((t, seq, len, key));
+        if needs_extra {
+            self.extra.insert(
+                s,
+                Extra {
+                    node,
+                    seq,
+                    expires: route.expires,
+                },
+            );
+            if let Some(t) = route.expires {
+                self.expiries.insert((t, seq, s));
+            }
+            if evictable {
+                self.evictable.insert((rank, seq, s));
+            }
         }
-        let rank = route.origin.eviction_rank();
-        if rank < RouteOrigin::Static.eviction_rank() {
-            self.evictable.insert((rank, seq, len, key));
-        }
-        self.by_len
-            .entry(len)
-            .or_default()
-            .entry(key)
-            .or_default()
-            .push(Slot { seq, route });
         self.len += 1;
         Ok(())
     }
 
-    /// Removes one route by location, keeping the indexes and empty maps tidy.
-    fn take(&mut self, len: u8, key: u128, seq: u64) -> Option<Route> {
-        let bucket = self.by_len.get_mut(&len)?;
-        let slots = bucket.get_mut(&key)?;
-        let i = slots.iter().position(|s| s.seq == seq)?;
-        let slot = slots.remove(i);
-        if slots.is_empty() {
-            bucket.remove(&key);
-            if bucket.is_empty() {
-                self.by_len.remove(&len);
-            }
+    /// A new metric, kind and lifetime for a route already here.
+    fn replace(&mut self, node: u32, s: u32, route: &Route) {
+        let Some(slot) = self.slots.get_mut(s as usize) else {
+            return;
+        };
+        slot.metric = route.metric;
+        slot.kind = route.kind;
+        let evictable = route.origin.eviction_rank() < RouteOrigin::Static.eviction_rank();
+        let old = if slot.extra {
+            self.extra.get(&s).copied()
+        } else {
+            None
+        };
+        if let Some(e) = old
+            && let Some(t) = e.expires
+        {
+            self.expiries.remove(&(t, e.seq, s));
         }
-        self.forget(&slot, len, key);
-        Some(slot.route)
+        if !evictable && route.expires.is_none() {
+            slot.extra = false;
+            self.extra.remove(&s);
+            return;
+        }
+        slot.extra = true;
+        let seq = old.map_or_else(
+            || {
+                self.next_seq += 1;
+                self.next_seq - 1
+            },
+            |e| e.seq,
+        );
+        self.extra.insert(
+            s,
+            Extra {
+                node,
+                seq,
+                expires: route.expires,
+            },
+        );
+        if let Some(t) = route.expires {
+            self.expiries.insert((t, seq, s));
+        }
     }
 
-    fn forget(&mut self, slot: &Slot, len: u8, key: u128) {
-        if let Some(t) = slot.route.expires {
-            self.expiries.remove(&(t, slot.seq, len, key));
+    fn head(&self, node: u32) -> u32 {
+        self.nodes.get(node as usize).map_or(NIL, |n| n.head)
+    }
+
+    /// The node of exactly this prefix, if there is one.
+    fn find(&self, key: u128, len: u8) -> Option<u32> {
+        let mut at = ROOT;
+        loop {
+            let n = self.nodes.get(at as usize)?;
+            if n.len > len || mask(key, n.len) != n.key {
+                return None;
+            }
+            if n.len == len {
+                return Some(at);
+            }
+            at = n.child[bit(key, n.len)];
         }
-        self.evictable
-            .remove(&(slot.route.origin.eviction_rank(), slot.seq, len, key));
+    }
+
+    /// The node of this prefix, made (with a branch above it if need be) if missing.
+    fn insert_node(&mut self, key: u128, len: u8) -> u32 {
+        let mut at = ROOT;
+        loop {
+            // Invariant: the prefix of `at` starts `key` and is no longer than `len`.
+            let (at_len, side, c) = {
+                let n = &self.nodes[at as usize];
+                if n.len == len {
+                    return at;
+                }
+                let side = bit(key, n.len);
+                (n.len, side, n.child[side])
+            };
+            let new_leaf = |key, len| Node {
+                key,
+                child: [NIL; 2],
+                head: NIL,
+                len,
+            };
+            if c == NIL {
+                let new = self.alloc_node(new_leaf(key, len));
+                self.nodes[at as usize].child[side] = new;
+                return new;
+            }
+            let (c_key, c_len) = {
+                let cn = &self.nodes[c as usize];
+                (cn.key, cn.len)
+            };
+            let common = common_len(c_key, key).min(c_len).min(len);
+            debug_assert!(common > at_len);
+            if common == c_len {
+                at = c;
+                continue;
+            }
+            let new = if common == len {
+                // The new prefix sits between `at` and its child.
+                let mut n = new_leaf(key, len);
+                n.child[bit(c_key, len)] = c;
+                self.alloc_node(n)
+            } else {
+                // The two part at `common`: a branch holds both.
+                let leaf = self.alloc_node(new_leaf(key, len));
+                let mut b = new_leaf(mask(key, common), common);
+                b.child[bit(key, common)] = leaf;
+                b.child[bit(c_key, common)] = c;
+                let branch = self.alloc_node(b);
+                self.nodes[at as usize].child[side] = branch;
+                return leaf;
+            };
+            self.nodes[at as usize].child[side] = new;
+            return new;
+        }
+    }
+
+    fn alloc_node(&mut self, n: Node) -> u32 {
+        if let Some(free) = self.nodes.get_mut(self.free_nodes as usize) {
+            let at = self.free_nodes;
+            self.free_nodes = free.child[0];
+            *free = n;
+            return at;
+        }
+        // Below u32::MAX: max_routes is capped so that 2n + 1 nodes fit.
+        self.nodes.push(n);
+        (self.nodes.len() - 1) as u32
+    }
+
+    fn alloc_slot(&mut self, s: Slot) -> u32 {
+        if let Some(free) = self.slots.get_mut(self.free_slots as usize) {
+            let at = self.free_slots;
+            self.free_slots = free.next;
+            *free = s;
+            return at;
+        }
+        self.slots.push(s);
+        (self.slots.len() - 1) as u32
+    }
+
+    /// Puts slot `s` last in `node`'s list.
+    fn append(&mut self, node: u32, s: u32) {
+        let mut at = self.head(node);
+        if at == NIL {
+            self.nodes[node as usize].head = s;
+            return;
+        }
+        while let Some(next) = self.slots.get(at as usize).map(|x| x.next)
+            && next != NIL
+        {
+            at = next;
+        }
+        self.slots[at as usize].next = s;
+    }
+
+    fn intern(&mut self, iface: IfaceId, next_hop: Option<Ipv6Addr>) -> u32 {
+        if let Some(&h) = self.hop_ids.get(&(iface, next_hop)) {
+            self.hops[h as usize].refs += 1;
+            return h;
+        }
+        let hop = Hop {
+            iface,
+            next_hop,
+            refs: 1,
+        };
+        let h = match self.free_hops.pop() {
+            Some(h) => {
+                self.hops[h as usize] = hop;
+                h
+            }
+            None => {
+                self.hops.push(hop);
+                (self.hops.len() - 1) as u32
+            }
+        };
+        self.hop_ids.insert((iface, next_hop), h);
+        h
+    }
+
+    fn release_hop(&mut self, h: u32) {
+        let Some(hop) = self.hops.get_mut(h as usize) else {
+            return;
+        };
+        hop.refs -= 1;
+        if hop.refs == 0 {
+            self.hop_ids.remove(&(hop.iface, hop.next_hop));
+            self.free_hops.push(h);
+        }
+    }
+
+    /// Removes an evictable or expiring route, which knows its node.
+    fn take(&mut self, s: u32) -> Option<Route> {
+        let node = self.extra.get(&s)?.node;
+        self.unlink(node, s)
+    }
+
+    /// Removes route `s` of `node`, keeping the side tables and the trie tidy.
+    fn unlink(&mut self, node: u32, s: u32) -> Option<Route> {
+        let mut prev = NIL;
+        let mut at = self.head(node);
+        while at != s {
+            prev = at;
+            at = self.slots.get(at as usize)?.next;
+        }
+        let route = self.route_at(node, s)?;
+        let slot = self.slots.get_mut(s as usize)?;
+        let next = slot.next;
+        let hop = slot.hop;
+        let had_extra = slot.extra;
+        slot.next = self.free_slots;
+        slot.extra = false;
+        self.free_slots = s;
+        match self.slots.get_mut(prev as usize) {
+            Some(p) => p.next = next,
+            None => self.nodes[node as usize].head = next,
+        }
+        if had_extra && let Some(e) = self.extra.remove(&s) {
+            if let Some(t) = e.expires {
+                self.expiries.remove(&(t, e.seq, s));
+            }
+            self.evictable
+                .remove(&(route.origin.eviction_rank(), e.seq, s));
+        }
+        self.release_hop(hop);
         self.len -= 1;
+        if next == NIL && prev == NIL {
+            self.prune(node);
+        }
+        Some(route)
+    }
+
+    /// `node` lost its last route: takes it off the trie unless it still parts two
+    /// subtries, and its parent too if that was a branch left with one child.
+    fn prune(&mut self, node: u32) {
+        let Some(n) = self.nodes.get(node as usize) else {
+            return;
+        };
+        let (key, len) = (n.key, n.len);
+        let mut path = [ROOT; 130];
+        let mut depth = 0;
+        let mut at = ROOT;
+        while at != node {
+            let Some(n) = self.nodes.get(at as usize) else {
+                return;
+            };
+            if depth == path.len() || n.len >= len {
+                return;
+            }
+            path[depth] = at;
+            depth += 1;
+            at = n.child[bit(key, n.len)];
+        }
+        // path[..depth] are the ancestors of `at`, the root first.
+        while depth > 0 {
+            let n = &self.nodes[at as usize];
+            if n.head != NIL {
+                return;
+            }
+            let only = match n.child {
+                [NIL, c] | [c, NIL] => c,
+                _ => return,
+            };
+            let at_key = n.key;
+            let parent = path[depth - 1];
+            let side = bit(at_key, self.nodes[parent as usize].len);
+            self.nodes[parent as usize].child[side] = only;
+            let freed = &mut self.nodes[at as usize];
+            freed.child = [self.free_nodes, NIL];
+            freed.head = NIL;
+            self.free_nodes = at;
+            at = parent;
+            depth -= 1;
+        }
+    }
+
+    fn route_at(&self, node: u32, s: u32) -> Option<Route> {
+        let n = self.nodes.get(node as usize)?;
+        let slot = self.slots.get(s as usize)?;
+        let hop = self.hops.get(slot.hop as usize)?;
+        let expires = if slot.extra {
+            self.extra.get(&s).and_then(|e| e.expires)
+        } else {
+            None
+        };
+        Some(Route {
+            prefix: Ipv6Addr::from(n.key),
+            prefix_len: n.len,
+            iface: hop.iface,
+            next_hop: hop.next_hop,
+            metric: slot.metric,
+            origin: slot.origin,
+            expires,
+            kind: slot.kind,
+        })
     }
 
     /// Removes every route of this prefix (host bits ignored) on `iface` and via
@@ -237,73 +631,127 @@ impl RouteTable {
         iface: Option<IfaceId>,
         next_hop: Option<Ipv6Addr>,
     ) -> usize {
-        let key = mask(u128::from(prefix), prefix_len);
-        let gone: Vec<Loc> = self
-            .by_len
-            .get(&prefix_len)
-            .and_then(|b| b.get(&key))
-            .map(|slots| {
-                slots
-                    .iter()
-                    .filter(|s| iface.is_none_or(|i| s.route.iface == i))
-                    .filter(|s| next_hop.is_none_or(|h| s.route.next_hop == Some(h)))
-                    .map(|s| (prefix_len, key, s.seq))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let Some(node) = self.find(mask(u128::from(prefix), prefix_len), prefix_len) else {
+            return 0;
+        };
+        let mut gone = Vec::new();
+        let mut s = self.head(node);
+        while let Some(slot) = self.slots.get(s as usize) {
+            if let Some(hop) = self.hops.get(slot.hop as usize)
+                && iface.is_none_or(|i| hop.iface == i)
+                && next_hop.is_none_or(|h| hop.next_hop == Some(h))
+            {
+                gone.push(s);
+            }
+            s = slot.next;
+        }
         gone.iter()
-            .filter(|(l, k, seq)| self.take(*l, *k, *seq).is_some())
+            .filter(|&&s| self.unlink(node, s).is_some())
             .count()
     }
 
     /// Removes every route on `iface` (it went away or down). Returns how many went.
     pub fn remove_iface(&mut self, iface: IfaceId) -> usize {
-        let gone: Vec<Loc> = self
-            .by_len
-            .iter()
-            .flat_map(|(&len, bucket)| {
-                bucket.iter().flat_map(move |(&key, slots)| {
-                    slots
-                        .iter()
-                        .filter(move |s| s.route.iface == iface)
-                        .map(move |s| (len, key, s.seq))
-                })
-            })
-            .collect();
+        if !self.hops.iter().any(|h| h.refs > 0 && h.iface == iface) {
+            return 0;
+        }
+        let mut gone = Vec::new();
+        for node in self.preorder() {
+            let mut s = self.head(node);
+            while let Some(slot) = self.slots.get(s as usize) {
+                if self.hops.get(slot.hop as usize).map(|h| h.iface) == Some(iface) {
+                    gone.push((node, s));
+                }
+                s = slot.next;
+            }
+        }
         gone.iter()
-            .filter(|(l, k, seq)| self.take(*l, *k, *seq).is_some())
+            .filter(|&&(node, s)| self.unlink(node, s).is_some())
             .count()
+    }
+
+    /// The nodes that have routes, shorter prefixes before longer ones that start with
+    /// them and otherwise in address order.
+    fn preorder(&self) -> Vec<u32> {
+        let mut out = Vec::new();
+        let mut stack = vec![ROOT];
+        while let Some(at) = stack.pop() {
+            let Some(n) = self.nodes.get(at as usize) else {
+                continue;
+            };
+            if n.head != NIL {
+                out.push(at);
+            }
+            stack.extend(n.child.iter().rev().filter(|&&c| c != NIL));
+        }
+        out
     }
 
     /// Longest prefix match; among routes of that prefix, the lowest metric, then the
     /// earliest added. With `zone`, only routes on that interface count (a scoped
-    /// destination such as `fe80::1%3`, RFC 4007 §9). Expiry is not checked here: call
+    /// destination such as `fe80::1%3`, RFC 4007 §9), and a prefix none of whose routes
+    /// is on it does not match. Expiry is not checked here: call
     /// [`expire`](Self::expire) when [`poll_at`](Self::poll_at) comes.
-    pub fn lookup(&self, dst: &Ipv6Addr, zone: Option<IfaceId>) -> Option<&Route> {
+    pub fn lookup(&self, dst: &Ipv6Addr, zone: Option<IfaceId>) -> Option<Route> {
         let bits = u128::from(*dst);
-        self.by_len.iter().rev().find_map(|(&len, bucket)| {
-            bucket
-                .get(&mask(bits, len))?
-                .iter()
-                .filter(|s| zone.is_none_or(|z| s.route.iface == z))
-                .min_by_key(|s| (s.route.metric, s.seq))
-                .map(|s| &s.route)
-        })
+        // The matching nodes with routes, shortest first; one per length at most.
+        let mut found = [NIL; 129];
+        let mut n_found = 0;
+        let mut at = ROOT;
+        while let Some(n) = self.nodes.get(at as usize) {
+            if mask(bits, n.len) != n.key {
+                break;
+            }
+            if n.head != NIL {
+                found[usize::from(n.len)] = at;
+                n_found = usize::from(n.len) + 1;
+            }
+            if n.len == 128 {
+                break;
+            }
+            at = n.child[bit(bits, n.len)];
+        }
+        found[..n_found]
+            .iter()
+            .rev()
+            .filter(|&&node| node != NIL)
+            .find_map(|&node| {
+                let s = self.best_slot(self.head(node), zone)?;
+                self.route_at(node, s)
+            })
+    }
+
+    /// The route of a list that wins: on `zone` if given, lowest metric, oldest.
+    fn best_slot(&self, head: u32, zone: Option<IfaceId>) -> Option<u32> {
+        let mut best: Option<(u32, u32)> = None;
+        let mut s = head;
+        while let Some(slot) = self.slots.get(s as usize) {
+            let on_zone = zone.is_none_or(|z| {
+                self.hops
+                    .get(slot.hop as usize)
+                    .is_some_and(|h| h.iface == z)
+            });
+            if on_zone && best.is_none_or(|(m, _)| slot.metric < m) {
+                best = Some((slot.metric, s));
+            }
+            s = slot.next;
+        }
+        best.map(|b| b.1)
     }
 
     /// Removes the routes whose lifetime ended at or before `now`, and returns them in
     /// the order they expired.
     pub fn expire(&mut self, now: Instant) -> Vec<Route> {
         let mut out = Vec::new();
-        while let Some(&(t, seq, len, key)) = self.expiries.first() {
+        while let Some(&(t, seq, s)) = self.expiries.first() {
             if t > now {
                 break;
             }
-            match self.take(len, key, seq) {
+            match self.take(s) {
                 Some(r) => out.push(r),
                 // An index entry with no route would loop forever; drop it.
                 None => {
-                    self.expiries.remove(&(t, seq, len, key));
+                    self.expiries.remove(&(t, seq, s));
                 }
             }
         }
@@ -315,12 +763,21 @@ impl RouteTable {
         self.expiries.first().map(|e| e.0)
     }
 
-    /// Every route: longest prefix first, then by prefix, then in insertion order.
-    pub fn iter(&self) -> impl Iterator<Item = &Route> {
-        self.by_len
-            .values()
-            .rev()
-            .flat_map(|bucket| bucket.values().flat_map(|v| v.iter().map(|s| &s.route)))
+    /// Every route: longest prefix first, then by prefix, then in insertion order. It
+    /// sorts the prefixes first: a full walk, not for the forwarding path.
+    pub fn iter(&self) -> impl Iterator<Item = Route> + '_ {
+        let mut nodes = self.preorder();
+        // Stable: address order within a length stays.
+        nodes.sort_by_key(|&n| std::cmp::Reverse(self.nodes[n as usize].len));
+        nodes.into_iter().flat_map(move |node| {
+            let mut s = self.head(node);
+            std::iter::from_fn(move || {
+                let slot = self.slots.get(s as usize)?;
+                let r = self.route_at(node, s);
+                s = slot.next;
+                r
+            })
+        })
     }
 }
 
@@ -343,11 +800,169 @@ mod tests {
             metric,
             origin: RouteOrigin::Static,
             expires: None,
+            kind: RouteKind::Unicast,
         }
     }
 
     fn with(r: Route, origin: RouteOrigin) -> Route {
         Route { origin, ..r }
+    }
+
+    /// The trie's invariants: every node reachable once, a non-root node has routes or
+    /// two children, a child's prefix is longer and starts with its parent's, every slot
+    /// and hop in use is counted, and free nodes are exactly the ones off the trie.
+    fn check_trie(t: &RouteTable) {
+        let mut seen = vec![false; t.nodes.len()];
+        let mut stack = vec![ROOT];
+        let mut routes = 0;
+        let mut refs = vec![0u32; t.hops.len()];
+        while let Some(at) = stack.pop() {
+            assert!(
+                !std::mem::replace(&mut seen[at as usize], true),
+                "node twice"
+            );
+            let n = &t.nodes[at as usize];
+            assert_eq!(mask(n.key, n.len), n.key);
+            let kids: Vec<u32> = n.child.iter().copied().filter(|&c| c != NIL).collect();
+            assert!(at == ROOT || n.head != NIL || kids.len() == 2, "idle node");
+            for (side, &c) in n.child.iter().enumerate() {
+                if c == NIL {
+                    continue;
+                }
+                let k = &t.nodes[c as usize];
+                assert!(k.len > n.len);
+                assert_eq!(mask(k.key, n.len), n.key);
+                assert_eq!(bit(k.key, n.len), side);
+                stack.push(c);
+            }
+            let mut s = n.head;
+            while s != NIL {
+                let slot = &t.slots[s as usize];
+                refs[slot.hop as usize] += 1;
+                assert_eq!(slot.extra, t.extra.contains_key(&s));
+                if slot.extra {
+                    assert_eq!(t.extra[&s].node, at);
+                }
+                routes += 1;
+                s = slot.next;
+            }
+        }
+        assert_eq!(routes, t.len());
+        for &(when, seq, s) in &t.expiries {
+            assert_eq!((t.extra[&s].expires, t.extra[&s].seq), (Some(when), seq));
+        }
+        for &(rank, seq, s) in &t.evictable {
+            assert_eq!(t.extra[&s].seq, seq);
+            assert_eq!(t.slots[s as usize].origin.eviction_rank(), rank);
+        }
+        let expiring = t.extra.values().filter(|e| e.expires.is_some()).count();
+        assert_eq!(expiring, t.expiries.len());
+        for (h, hop) in t.hops.iter().enumerate() {
+            assert_eq!(hop.refs, refs[h]);
+            assert_eq!(
+                hop.refs > 0,
+                t.hop_ids.get(&(hop.iface, hop.next_hop)) == Some(&(h as u32))
+            );
+        }
+        let mut free = 0;
+        let mut f = t.free_nodes;
+        while f != NIL {
+            assert!(!seen[f as usize], "free node on the trie");
+            free += 1;
+            f = t.nodes[f as usize].child[0];
+        }
+        assert_eq!(free + seen.iter().filter(|&&s| s).count(), t.nodes.len());
+    }
+
+    #[test]
+    fn kinds_are_kept_and_match_by_longest_prefix() {
+        let mut t = RouteTable::new(16);
+        let kind = |r: Route, kind| Route { kind, ..r };
+        t.add(route("2001:db8::", 16, 1, Some("fe80::1"), 0))
+            .unwrap();
+        t.add(kind(
+            route("2001:db8::", 32, 1, None, 0),
+            RouteKind::Blackhole,
+        ))
+        .unwrap();
+        t.add(kind(
+            route("2001:db8:1::", 48, 1, None, 0),
+            RouteKind::Unreachable,
+        ))
+        .unwrap();
+        t.add(kind(
+            route("2001:db8:1:2::", 64, 1, None, 0),
+            RouteKind::Prohibit,
+        ))
+        .unwrap();
+        t.add(route("2001:db8:1:2::", 80, 2, Some("fe80::2"), 0))
+            .unwrap();
+        let k = |d: &str| t.lookup(&a(d), None).map(|r| r.kind);
+        assert_eq!(k("2001:dbff::1"), Some(RouteKind::Unicast));
+        assert_eq!(k("2001:db8:2::1"), Some(RouteKind::Blackhole));
+        assert_eq!(k("2001:db8:1:3::1"), Some(RouteKind::Unreachable));
+        assert_eq!(k("2001:db8:1:2:1::1"), Some(RouteKind::Prohibit));
+        // A longer unicast route inside a refusing one still forwards.
+        assert_eq!(k("2001:db8:1:2::1"), Some(RouteKind::Unicast));
+        assert_eq!(RouteKind::default(), RouteKind::Unicast);
+        // Replacing changes the kind in place.
+        t.add(route("2001:db8::", 32, 1, None, 0)).unwrap();
+        assert_eq!(t.len(), 5);
+        let r = t.lookup(&a("2001:db8:2::1"), None).unwrap();
+        assert_eq!((r.kind, r.prefix_len), (RouteKind::Unicast, 32));
+        assert!(t.iter().any(|r| r.kind == RouteKind::Prohibit));
+    }
+
+    #[test]
+    fn edges_of_the_trie_prefix_lengths_0_and_128() {
+        let mut t = RouteTable::new(16);
+        t.add(route("2001:db8::1", 128, 1, None, 0)).unwrap();
+        t.add(route("2001:db8::", 127, 2, None, 0)).unwrap();
+        t.add(route("::", 0, 3, Some("fe80::1"), 0)).unwrap();
+        t.add(route("8000::", 1, 4, Some("fe80::1"), 0)).unwrap();
+        let hit = |t: &RouteTable, d: &str| t.lookup(&a(d), None).map(|r| r.iface.0);
+        assert_eq!(hit(&t, "2001:db8::1"), Some(1));
+        assert_eq!(hit(&t, "2001:db8::"), Some(2));
+        assert_eq!(hit(&t, "2001:db8::2"), Some(3));
+        assert_eq!(hit(&t, "ffff::"), Some(4));
+        check_trie(&t);
+        assert_eq!(t.remove(a("::"), 0, None, None), 1);
+        assert_eq!(hit(&t, "2001:db8::2"), None);
+        assert_eq!(t.remove(a("2001:db8::1"), 128, None, None), 1);
+        assert_eq!(hit(&t, "2001:db8::1"), Some(2));
+        check_trie(&t);
+        assert_eq!(t.remove_iface(IfaceId(2)) + t.remove_iface(IfaceId(4)), 2);
+        assert!(t.is_empty());
+        check_trie(&t);
+        // Everything went: only the root is left on the trie, the rest is free to reuse.
+        assert!(t.preorder().is_empty());
+    }
+
+    #[test]
+    fn many_routes_share_their_next_hops_and_match_a_linear_scan() {
+        let mut rng = crate::rng::Rng::new(7);
+        let mut t = RouteTable::new(10_000);
+        let mut m = Naive::default();
+        for i in 0..3000u32 {
+            let len = [16u8, 29, 32, 40, 44, 48, 48, 48, 56, 64, 128][rng.below(11) as usize];
+            let hi = (u128::from(rng.next_u64()) << 64) | u128::from(rng.next_u64());
+            let prefix = Ipv6Addr::from((hi >> 3) | (1u128 << 125));
+            let r = Route {
+                metric: i % 3,
+                ..route("::", len, rng.below(3) as u32, Some("fe80::1"), 0)
+            };
+            let r = Route { prefix, ..r };
+            assert_eq!(t.add(r).is_ok(), m.add(10_000, r));
+        }
+        assert_eq!(t.len(), m.routes.len());
+        assert!(t.hops.len() <= 3);
+        check_trie(&t);
+        for _ in 0..500 {
+            let r = m.routes[rng.below(m.routes.len() as u64) as usize];
+            let d = Ipv6Addr::from(u128::from(r.prefix) | u128::from(rng.next_u32()));
+            let z = [None, Some(IfaceId(1))][rng.below(2) as usize];
+            assert_eq!(t.lookup(&d, z), m.lookup(&d, z));
+        }
     }
 
     #[test]
@@ -615,17 +1230,29 @@ mod tests {
             RouteOrigin::Redirect,
         ]);
         let hops = prop::sample::select(vec![None, Some(a("fe80::1")), Some(a("fe80::2"))]);
-        (arb_addr(), lens, 0u32..3, hops, 0u32..3, origins).prop_map(
-            |(prefix, prefix_len, i, next_hop, metric, origin)| Route {
-                prefix,
-                prefix_len,
-                iface: IfaceId(i),
-                next_hop,
-                metric,
-                origin,
-                expires: None,
-            },
+        let kinds = prop::sample::select(vec![
+            RouteKind::Unicast,
+            RouteKind::Blackhole,
+            RouteKind::Unreachable,
+            RouteKind::Prohibit,
+        ]);
+        let expires = prop::option::of((1u64..20).prop_map(Instant::from_secs));
+        (
+            (arb_addr(), lens, 0u32..3, hops),
+            (0u32..3, origins, expires, kinds),
         )
+            .prop_map(
+                |((prefix, prefix_len, i, next_hop), (metric, origin, expires, kind))| Route {
+                    prefix,
+                    prefix_len,
+                    iface: IfaceId(i),
+                    next_hop,
+                    metric,
+                    origin,
+                    expires,
+                    kind,
+                },
+            )
     }
 
     #[derive(Debug, Clone)]
@@ -633,6 +1260,7 @@ mod tests {
         Add(Route),
         Remove(Ipv6Addr, u8, Option<u32>),
         RemoveIface(u32),
+        Expire(u64),
     }
 
     fn arb_op() -> impl Strategy<Value = Op> {
@@ -641,6 +1269,7 @@ mod tests {
             1 => (arb_addr(), 0u8..=128, prop::option::of(0u32..3))
                 .prop_map(|(p, l, i)| Op::Remove(p, l, i)),
             1 => (0u32..3).prop_map(Op::RemoveIface),
+            1 => (0u64..22).prop_map(Op::Expire),
         ]
     }
 
@@ -674,13 +1303,38 @@ mod tests {
                         m.routes.retain(|r| r.iface != IfaceId(i));
                         prop_assert_eq!(t.remove_iface(IfaceId(i)), before - m.routes.len());
                     }
+                    Op::Expire(secs) => {
+                        let now = Instant::from_secs(secs);
+                        let gone = t.expire(now);
+                        // In deadline order; equal deadlines in an order of the table's.
+                        prop_assert!(gone.windows(2).all(|w| w[0].expires <= w[1].expires));
+                        let mut want: Vec<Route> = m
+                            .routes
+                            .iter()
+                            .filter(|r| r.expires.is_some_and(|t| t <= now))
+                            .copied()
+                            .collect();
+                        m.routes.retain(|r| r.expires.is_none_or(|t| t > now));
+                        let key = |r: &Route| {
+                            (r.expires, r.prefix_len, r.prefix, r.iface, r.next_hop, r.origin)
+                        };
+                        let mut gone = gone;
+                        gone.sort_by_key(key);
+                        want.sort_by_key(key);
+                        prop_assert_eq!(gone, want);
+                    }
                 }
                 prop_assert_eq!(t.len(), m.routes.len());
                 prop_assert!(t.len() <= max);
+                prop_assert_eq!(
+                    t.poll_at(),
+                    m.routes.iter().filter_map(|r| r.expires).min()
+                );
+                check_trie(&t);
             }
             for (d, z) in probes {
                 let z = z.map(IfaceId);
-                prop_assert_eq!(t.lookup(&d, z).copied(), m.lookup(&d, z));
+                prop_assert_eq!(t.lookup(&d, z), m.lookup(&d, z));
                 // Every route's own prefix finds a route at least that long.
                 for r in &m.routes {
                     let got = t.lookup(&r.prefix, None);
@@ -692,7 +1346,7 @@ mod tests {
             want.sort_by(|x, y| {
                 y.prefix_len.cmp(&x.prefix_len).then_with(|| x.prefix.cmp(&y.prefix))
             });
-            let got: Vec<Route> = t.iter().copied().collect();
+            let got: Vec<Route> = t.iter().collect();
             prop_assert_eq!(got, want);
         }
     }

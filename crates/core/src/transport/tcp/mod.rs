@@ -1,0 +1,4 @@
+pub mod cc;
+pub mod isn;
+pub mod sack;
+pub mod syncookie;
