@@ -206,6 +206,27 @@ fn frames(lab: &Lab, pcap: &str, filter: &str) -> usize {
     lab.count_frames(pcap, filter)
 }
 
+/// tshark's summary lines of the frames on br1 and br2 to, about or resolving `dst`.
+fn about(lab: &Lab, dst: &str) -> String {
+    let mut text = String::new();
+    for pcap in ["br1.pcap", "br2.pcap"] {
+        let out = std::process::Command::new("tshark")
+            .arg("-r")
+            .arg(lab.out_dir().join(pcap))
+            .args([
+                "-Y",
+                &format!("ipv6.dst == {dst} || icmpv6.nd.ns.target_address == {dst}"),
+            ])
+            .output()
+            .expect("run tshark");
+        text.push_str(&format!(
+            "{pcap}:\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        ));
+    }
+    text
+}
+
 /// The daemon's counters of interface `dev`.
 fn iface_stats(d: &Daemon, dev: &str) -> sixstack_api::IfaceCounters {
     let s = d.stats();
@@ -812,7 +833,8 @@ fn hop_limit_and_unreachable_errors() {
                     out.contains(&format!(
                         "From {R_L1} icmp_seq=1 Destination unreachable: {text}"
                     )),
-                    "{what}: {out}"
+                    "{what}: ping says\n{out}\nwhat crossed L1 and L2 about {dst}:\n{}",
+                    about(&lab, dst)
                 );
                 assert_eq!(error(1, code, dst), 2, "{what}: code {code} errors\n{out}");
             }
