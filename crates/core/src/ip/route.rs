@@ -233,10 +233,10 @@ impl RouteTable {
         let len = route.prefix_len;
         let prefix = (mask(u128::from(route.prefix), len), len);
 
-        if let (Some(&head), Some(&hop)) = (
-            self.index.get(&prefix),
-            self.hop_ids.get(&(route.iface, route.next_hop)),
-        ) {
+        // One walk of the index serves both the search for the same route and the append,
+        // unless an eviction below changes the lists.
+        let mut head = self.head(&prefix);
+        if let Some(&hop) = self.hop_ids.get(&(route.iface, route.next_hop)) {
             let mut s = head;
             while let Some(slot) = self.slots.get(s as usize) {
                 if slot.hop == hop && slot.origin == route.origin {
@@ -253,6 +253,7 @@ impl RouteTable {
                 Some((victim_rank, _, slot)) if victim_rank <= rank => {
                     if self.take(slot).is_some() {
                         self.evicted += 1;
+                        head = self.head(&prefix);
                     }
                 }
                 _ => return Err("route table full"),
@@ -275,7 +276,7 @@ impl RouteTable {
             kind: route.kind,
             extra: needs_extra,
         });
-        self.append(prefix, s);
+        self.append(prefix, head, s);
         let seq = self.next_seq;
         self.next_seq += 1;
         if needs_extra {
@@ -359,9 +360,10 @@ impl RouteTable {
         (self.slots.len() - 1) as u32
     }
 
-    /// Puts slot `s` last in the list of `prefix`, which enters the index if it is new.
-    fn append(&mut self, prefix: Prefix, s: u32) {
-        let mut at = self.head(&prefix);
+    /// Puts slot `s` last in the list of `prefix` (which starts at `head`), or makes it
+    /// the first of a new prefix in the index.
+    fn append(&mut self, prefix: Prefix, head: u32, s: u32) {
+        let mut at = head;
         if at == NIL {
             self.index.insert(prefix, s);
             return;
