@@ -17,7 +17,8 @@
 //!
 //! The report, on standard error as classic ttcp's:
 //! `ttcp-t: 16777216 bytes in 1.23 real seconds = 13.01 MB/sec +++` and
-//! `ttcp-t: 2048 I/O calls, msec/call = 0.61, calls/sec = 1665.04`, or one JSON object.
+//! `ttcp-t: 2048 I/O calls, msec/call = 0.61, calls/sec = 1665.04`; with `--json`, one
+//! JSON object follows them on a line of its own.
 
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -265,22 +266,18 @@ pub fn run(
         head.push_str(&format!("  -> {host}"));
     }
     head.push_str(&format!("  over {}", net.name()));
-    let head = Header {
-        line: head,
-        json: opts.json,
-    };
+    let head = Header { line: head };
     let (report, peer) = match (&opts.role, opts.udp) {
         (Role::Transmit { host }, false) => tcp_transmit(net, opts, &head, host, input, log)?,
         (Role::Receive, false) => tcp_receive(net, opts, &head, output, log)?,
         (Role::Transmit { host }, true) => udp_transmit(net, opts, &head, host, input, log)?,
         (Role::Receive, true) => udp_receive(net, opts, &head, output, log)?,
     };
+    for l in report.lines(side, opts.format) {
+        writeln!(log, "{l}")?;
+    }
     if opts.json {
         writeln!(log, "{}", report.json(side, opts.udp, opts.format, peer))?;
-    } else {
-        for l in report.lines(side, opts.format) {
-            writeln!(log, "{l}")?;
-        }
     }
     Ok(report)
 }
@@ -288,14 +285,10 @@ pub fn run(
 /// The first line, written once the socket exists (a receiver is then ready).
 struct Header {
     line: String,
-    json: bool,
 }
 
 impl Header {
     fn write(&self, log: &mut dyn Write) -> io::Result<()> {
-        if self.json {
-            return Ok(());
-        }
         writeln!(log, "{}", self.line)?;
         log.flush()
     }

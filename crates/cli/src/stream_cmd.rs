@@ -41,8 +41,8 @@ The report goes to standard error, as classic ttcp's:\n  \
 ttcp-t: 16777216 bytes in 1.23 real seconds = 13.01 MB/sec +++\n  \
 ttcp-t: 2048 I/O calls, msec/call = 0.60, calls/sec = 1665.04\n\
 (-f: k m g in Kbit Mbit Gbit, K M G in KB MB GB, powers of 1024; the default is M, where\n\
-classic ttcp's was K.) --json writes one JSON object instead: side, protocol, peer, bytes,\n\
-seconds, bytes_per_sec, throughput, unit, calls.\n\n\
+classic ttcp's was K.) --json adds one line, a JSON object: side, protocol, peer, bytes,\n\
+seconds, bytes_per_sec, throughput, unit, calls (`2>&1 >/dev/null | grep '^{'`).\n\n\
 TCP: the receiver takes one connection and ends at its end of file, so `nc` works as\n\
 either peer. UDP (-u): 4-byte datagrams mark the start and the end, as classic ttcp's, so\n\
 the two ends must both be ttcp; -l is at least 5, and --rate paces the transmitter (UDP has\n\
@@ -97,7 +97,7 @@ pub struct TtcpArgs {
     /// Receiver: the address to listen on [default: all, `::`].
     #[arg(long, value_name = "ADDRESS", requires = "receive")]
     pub bind: Option<IpAddr>,
-    /// The report as one JSON object on standard error.
+    /// After the report, the same as one JSON object on a line of standard error.
     #[arg(long)]
     pub json: bool,
     /// The network: sixstack (through the daemon) or the host's kernel.
