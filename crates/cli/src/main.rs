@@ -13,6 +13,7 @@ use clap::{Args, Parser, Subcommand};
 mod ctl;
 mod demo;
 mod probe_cmd;
+mod stream_cmd;
 use sixstack_apps::dump::run::{self, DumpError, Options, Style};
 
 #[derive(Parser)]
@@ -108,14 +109,16 @@ enum Command {
     /// Trace the routers to a destination through the daemon, with the path MTU per hop.
     #[command(after_help = TRACE_HELP)]
     Tracert6(probe_cmd::TraceArgs),
-    /// Measure TCP and UDP throughput (not yet: issue #5).
-    Ttcp(Rest),
+    /// Measure TCP and UDP throughput, classic ttcp's way (also `ttcp`).
+    #[command(after_help = stream_cmd::TTCP_HELP)]
+    Ttcp(stream_cmd::TtcpArgs),
     /// FTP client with EPRT/EPSV (not yet: issue #5).
     Ftp(Rest),
     /// FTP server (not yet: issue #5).
     Ftpd(Rest),
-    /// SOCKS5 proxy over the stack (not yet: issue #5).
-    Socks(Rest),
+    /// A SOCKS5 proxy on the host's loopback whose connections go out over the stack.
+    #[command(after_help = stream_cmd::SOCKS_HELP)]
+    Socks(stream_cmd::SocksArgs),
 }
 
 #[derive(Args)]
@@ -252,10 +255,10 @@ fn main() -> ExitCode {
         Command::Events(r) => control("events", r),
         Command::Ping6(a) => probe_cmd::ping6(a),
         Command::Tracert6(a) => probe_cmd::tracert6(a),
-        Command::Ttcp(_) => not_yet("ttcp", 5),
+        Command::Ttcp(a) => stream_cmd::ttcp(a),
         Command::Ftp(_) => not_yet("ftp", 5),
         Command::Ftpd(_) => not_yet("ftpd", 5),
-        Command::Socks(_) => not_yet("socks", 5),
+        Command::Socks(a) => stream_cmd::socks(a),
     }
 }
 
