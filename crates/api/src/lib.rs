@@ -512,6 +512,10 @@ pub enum ErrorKind {
     WouldBlock,
     TimedOut,
     TableFull,
+    /// A TCP socket that is not connected (or no longer).
+    NotConnected,
+    ConnectionRefused,
+    ConnectionReset,
     AlreadyExists,
     NotFound,
     /// The host refused (a TAP device could not be created, a file not written).

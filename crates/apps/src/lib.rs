@@ -9,6 +9,8 @@
 //! - [`ftp`]: the FTP client and server (`sixstack ftp`, `sixstack ftpd`), over [`net`].
 //! - [`net`]: streams, listeners and datagrams for ttcp, ftp, ftpd and socks, over the
 //!   kernel or over sixstack.
+//! - [`ttcp`]: the classic throughput tool, TCP and UDP, over a [`net::Net`].
+//! - [`socks`]: a SOCKS5 proxy (RFC 1928) from the host's loopback onto a [`net::Net`].
 #![forbid(unsafe_code)]
 
 pub mod daemon_net;
@@ -17,4 +19,6 @@ pub mod ftp;
 pub mod net;
 pub mod ping;
 pub mod probe;
+pub mod socks;
 pub mod tracert;
+pub mod ttcp;

@@ -14,6 +14,7 @@ mod ctl;
 mod demo;
 mod ftp_cmd;
 mod probe_cmd;
+mod stream_cmd;
 use sixstack_apps::dump::run::{self, DumpError, Options, Style};
 
 #[derive(Parser)]
@@ -22,7 +23,7 @@ use sixstack_apps::dump::run::{self, DumpError, Options, Style};
     version,
     about = "An IPv6 stack in user space, for research, teaching and testing",
     long_about = "sixstack is a complete IPv6 node in user space and the tools around it.\n\
-                  `ttcp`, `ftp`, `ftpd` and `socks` name the issue that brings them; the rest works.",
+                  `sixstack COMMAND --help` shows each command's options and examples.",
     after_help = "Examples:\n  sixstack demo\n  sixstack dump capture.pcapng\n  sudo sixstack run --tap tap0 &\n  sixstack addr show\n  sixstack ping6 -c 3 fe80::1%tap0\n  tcpdump -w - -i eth0 ip6 | sixstack dump -"
 )]
 struct Cli {
@@ -109,16 +110,18 @@ enum Command {
     /// Trace the routers to a destination through the daemon, with the path MTU per hop.
     #[command(after_help = TRACE_HELP)]
     Tracert6(probe_cmd::TraceArgs),
-    /// Measure TCP and UDP throughput (not yet: issue #5).
-    Ttcp(Rest),
+    /// Measure TCP and UDP throughput, classic ttcp's way (also `ttcp`).
+    #[command(after_help = stream_cmd::TTCP_HELP)]
+    Ttcp(stream_cmd::TtcpArgs),
     /// FTP client (RFC 959, EPSV/EPRT of RFC 2428): interactive, or from a script.
     #[command(after_help = ftp_cmd::FTP_HELP)]
     Ftp(ftp_cmd::FtpArgs),
     /// FTP server of a directory that nothing escapes, anonymous or with hashed passwords.
     #[command(after_help = ftp_cmd::FTPD_HELP)]
     Ftpd(ftp_cmd::FtpdArgs),
-    /// SOCKS5 proxy over the stack (not yet: issue #5).
-    Socks(Rest),
+    /// A SOCKS5 proxy on the host's loopback whose connections go out over the stack.
+    #[command(after_help = stream_cmd::SOCKS_HELP)]
+    Socks(stream_cmd::SocksArgs),
 }
 
 #[derive(Args)]
@@ -255,10 +258,10 @@ fn main() -> ExitCode {
         Command::Events(r) => control("events", r),
         Command::Ping6(a) => probe_cmd::ping6(a),
         Command::Tracert6(a) => probe_cmd::tracert6(a),
-        Command::Ttcp(_) => not_yet("ttcp", 5),
+        Command::Ttcp(a) => stream_cmd::ttcp(a),
         Command::Ftp(a) => ftp_cmd::ftp(a),
         Command::Ftpd(a) => ftp_cmd::ftpd(a),
-        Command::Socks(_) => not_yet("socks", 5),
+        Command::Socks(a) => stream_cmd::socks(a),
     }
 }
 
@@ -368,14 +371,6 @@ fn run_daemon(a: RunArgs) -> ExitCode {
             ExitCode::from(1)
         }
     }
-}
-
-fn not_yet(name: &str, issue: u32) -> ExitCode {
-    eprintln!(
-        "sixstack {name}: not implemented yet (it arrives with issue #{issue}).\n\
-         What works today: `sixstack dump FILE` decodes pcap and pcapng captures."
-    );
-    ExitCode::from(2)
 }
 
 fn dump(a: DumpArgs) -> ExitCode {

@@ -208,6 +208,9 @@ pub fn to_io(e: ApiError) -> io::Error {
         ErrorKind::AddrInUse => K::AddrInUse,
         ErrorKind::WouldBlock => K::WouldBlock,
         ErrorKind::TimedOut => K::TimedOut,
+        ErrorKind::NotConnected => K::NotConnected,
+        ErrorKind::ConnectionRefused => K::ConnectionRefused,
+        ErrorKind::ConnectionReset => K::ConnectionReset,
         ErrorKind::AlreadyExists => K::AlreadyExists,
         ErrorKind::HelloRequired | ErrorKind::VersionMismatch | ErrorKind::BadRequest => {
             K::Unsupported
