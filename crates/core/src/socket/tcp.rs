@@ -727,7 +727,16 @@ impl Stack {
                         self.tcp.stats.attempt_fails += 1;
                     }
                 }
-                TcpEvent::Error(_) => {}
+                TcpEvent::Error(e) => {
+                    // A hard error ended the open (port unreachable or administratively
+                    // prohibited in SYN-SENT): the user learns it as the cause.
+                    if c.tcb.state() == State::Closed && c.error.is_none() {
+                        c.error = Some(tcp_error_of(e));
+                        if !c.established {
+                            self.tcp.stats.attempt_fails += 1;
+                        }
+                    }
+                }
                 TcpEvent::Closed => c.closed = true,
                 TcpEvent::Readable | TcpEvent::Writable | TcpEvent::PeerClosed => {}
             }
