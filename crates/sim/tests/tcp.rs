@@ -888,7 +888,7 @@ fn bulk(
         test,
         seed,
         LinkConfig {
-            capture_limit: 1000,
+            capture_limit: if total > 10_000_000 { 2000 } else { 20_000 },
             ..link
         },
         |t| {
@@ -920,6 +920,25 @@ fn bulk(
         info.retransmissions,
         "the stack's counter follows the connection's"
     );
+    // Every data segment a sent, first copies and retransmissions alike (those the capture
+    // kept), carried the stream's bytes for its sequence numbers.
+    let data_start = info.iss + 1;
+    let mut want = vec![0u8; 65536];
+    let mut checked = 0;
+    for x in tcp_segs(&net, l) {
+        if x.from != Some(a) || x.len == 0 {
+            continue;
+        }
+        let off = (x.repr.seq_number - data_start) as u64;
+        let payload = &x.packet[x.packet.len() - x.len..];
+        stream_fill(off, &mut want[..x.len]);
+        assert!(
+            payload == &want[..x.len],
+            "segment at stream offset {off} carried other bytes"
+        );
+        checked += 1;
+    }
+    assert!(checked > 100, "{checked}");
     let ls = net.link_stats(l);
     if link_lossy(net.link_config(l)) {
         assert!(ls.lost > 0, "{ls:?}");
@@ -1702,5 +1721,73 @@ fn rfc9293_3_8_4_keepalive_probes_an_idle_peer_and_times_out_a_silent_one() {
     assert_eq!(
         net.node(b).tcp_status(s).unwrap().error,
         Some("connection reset")
+    );
+}
+
+#[test]
+fn rfc8201_4_the_senders_own_link_mtu_lowered_mid_transfer_lowers_the_mss_at_once() {
+    let test = "rfc8201_4_the_senders_own_link_mtu_lowered_mid_transfer_lowers_the_mss_at_once";
+    let (mut net, l, a, b) = pair(test, 51, LinkConfig::ethernet());
+    let (c, s) = connect(&mut net, a, b);
+    let data = pattern(600_000);
+    let half = data.len() / 2;
+    assert_eq!(
+        transfer_no_shutdown(&mut net, (a, c), (b, s), &data[..half]),
+        half
+    );
+    let now = net.now();
+    let _ = net.node_mut(a).take_events();
+    assert_eq!(
+        net.node_mut(a).set_mtu(now, ETH0, 1200),
+        Err(Error::Invalid("MTU outside 1280..=65535"))
+    );
+    net.node_mut(a).set_mtu(now, ETH0, 1280).unwrap();
+    net.node_mut(b).set_mtu(now, ETH0, 1280).unwrap();
+    net.set_link_config(
+        l,
+        LinkConfig {
+            mtu: 1280,
+            capture_limit: 200_000,
+            ..LinkConfig::ethernet()
+        },
+    );
+    let events = net.node_mut(a).take_events();
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e.kind, sixstack_core::EventKind::MtuChanged { mtu: 1280 })),
+        "{events:?}"
+    );
+    assert_eq!(net.node(a).interface(ETH0).unwrap().mtu, 1280);
+    let info = net.node(a).tcp_info(c).unwrap();
+    assert_eq!(
+        (info.path_mtu, info.mss),
+        (1280, 1208),
+        "no Packet Too Big needed"
+    );
+    let t = net.now();
+    let mut got = 0;
+    let mut buf = vec![0u8; 65536];
+    let mut sent = half;
+    while got < data.len() - half {
+        let now = net.now();
+        if sent < data.len() {
+            sent += net.node_mut(a).tcp_send(now, c, &data[sent..]).unwrap();
+        }
+        while let Ok(n) = net.node_mut(b).tcp_recv(now, s, &mut buf) {
+            assert!(buf[..n] == data[half + got..half + got + n]);
+            got += n;
+        }
+        net.run_for(Duration::from_millis(1));
+        assert!(net.now() < t + Duration::from_secs(30), "the rest arrives");
+    }
+    let after: Vec<&Captured> = net.captured(l).iter().filter(|x| x.time >= t).collect();
+    assert!(after.iter().all(|x| x.frame.len() <= 14 + 1280));
+    assert_eq!(net.link_stats(l).too_big, 0);
+    assert!(
+        after
+            .iter()
+            .filter_map(|x| tcp_of(x))
+            .any(|x| x.len == 1208)
     );
 }
