@@ -39,6 +39,11 @@ for f in "${files[@]}"; do
   while read -r port; do
     [ -n "$port" ] && decode+=(-d "udp.port==$port,data")
   done < <(tshark -r "$f" -T fields -e udp.srcport -e udp.dstport 2>/dev/null | tr '\t,' '\n\n' | sort -u)
+  # TCP streams carry the tests' own bytes too: by the port each connection was opened to
+  # (an iperf-like 5001, or 6000 taken for X11, would otherwise be dissected and flagged).
+  while read -r port; do
+    [ -n "$port" ] && decode+=(-d "tcp.port==$port,data")
+  done < <(tshark -r "$f" -Y 'tcp.flags.syn == 1 && tcp.flags.ack == 0' -T fields -e tcp.dstport 2>/dev/null | sort -u)
   # tshark must itself succeed: a filter it cannot parse would otherwise pass everything.
   if ! tshark -r "$f" "${opts[@]}" "${decode[@]}" -Y "$filter" -T fields -e frame.number -e _ws.col.Info >"$out/flagged.txt" 2>"$out/tshark.err"; then
     cat "$out/tshark.err"

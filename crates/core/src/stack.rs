@@ -259,6 +259,26 @@ impl Stack {
         Ok(())
     }
 
+    /// Changes an interface's MTU at run time (an administrator's `ip link set mtu`): at
+    /// least the IPv6 minimum of 1280 (RFC 8200 §5). Later packets, MLD Reports and
+    /// forwarded packets (a Packet Too Big when they no longer fit) follow it, and TCP
+    /// connections out of the interface lower their segment size at once.
+    pub fn set_mtu(&mut self, now: Instant, id: IfaceId, mtu: u32) -> Result<(), Error> {
+        self.now = self.now.max(now);
+        if !(MIN_MTU..=u32::from(u16::MAX)).contains(&mtu) {
+            return Err(Error::Invalid("MTU outside 1280..=65535"));
+        }
+        let iface = self.ifaces.get_mut(&id).ok_or(Error::NoSuchInterface)?;
+        if iface.mtu == mtu {
+            return Ok(());
+        }
+        iface.mtu = mtu;
+        iface.mld.set_mtu(mtu as usize);
+        self.event(Some(id), EventKind::MtuChanged { mtu });
+        self.tcp_link_mtu_changed(now, id);
+        Ok(())
+    }
+
     /// Link up or down (a cable pulled, a device closed). Up restarts DAD, MLD reports and
     /// router solicitation (RFC 4862 §5.4, RFC 3810 §6.1, RFC 4861 §6.3.7).
     pub fn set_link(&mut self, now: Instant, id: IfaceId, up: bool) {

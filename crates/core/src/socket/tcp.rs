@@ -26,8 +26,8 @@ use crate::stack::{Error, Stack};
 use crate::time::Instant;
 use crate::transport::tcp::isn::IsnGenerator;
 use crate::transport::tcp::{
-    FourTuple, IcmpError as TcpIcmpError, Listener, Segment, State, Tcb, TcpEvent, TcpInfo,
-    reset_for,
+    FourTuple, IcmpError as TcpIcmpError, Listener, ListenerStats, Segment, State, Tcb, TcpEvent,
+    TcpInfo, reset_for,
 };
 
 /// RFC 6335 §6: the dynamic port range ephemeral ports come from.
@@ -195,6 +195,31 @@ impl Stack {
         port: u16,
         zone: Option<IfaceId>,
     ) -> Result<SocketHandle, Error> {
+        self.tcp_open(now, None, dst, port, zone)
+    }
+
+    /// An active open from a chosen local address and port (`::` or port 0: chosen as
+    /// [`Stack::tcp_connect`] would), e.g. for a simultaneous open (RFC 9293 §3.5) where
+    /// both ends connect to each other's known port. `AddrInUse` when the four-tuple is.
+    pub fn tcp_connect_from(
+        &mut self,
+        now: Instant,
+        local: (Ipv6Addr, u16),
+        dst: Ipv6Addr,
+        port: u16,
+        zone: Option<IfaceId>,
+    ) -> Result<SocketHandle, Error> {
+        self.tcp_open(now, Some(local), dst, port, zone)
+    }
+
+    fn tcp_open(
+        &mut self,
+        now: Instant,
+        local: Option<(Ipv6Addr, u16)>,
+        dst: Ipv6Addr,
+        port: u16,
+        zone: Option<IfaceId>,
+    ) -> Result<SocketHandle, Error> {
         self.now = self.now.max(now);
         if port == 0 {
             return Err(Error::Invalid("destination port 0"));
@@ -212,16 +237,28 @@ impl Stack {
         if !self.ifaces.get(&out).is_some_and(|i| i.up) {
             return Err(Error::InterfaceDown);
         }
-        let src = self
-            .select_source(&dst, Some(out))
-            .ok_or(Error::NoSourceAddress)?;
-        let lport = self
-            .tcp_free_port(Some((src, (dst, port))))
-            .ok_or(Error::AddrInUse)?;
+        let (want_src, want_port) = local.unwrap_or((Ipv6Addr::UNSPECIFIED, 0));
+        let src = if want_src.is_unspecified() {
+            self.select_source(&dst, Some(out))
+                .ok_or(Error::NoSourceAddress)?
+        } else if self.is_own_addr(&want_src).is_some() && !want_src.is_multicast() {
+            want_src
+        } else {
+            return Err(Error::Invalid("not one of this node's addresses"));
+        };
+        let lport = match want_port {
+            0 => self
+                .tcp_free_port(Some((src, (dst, port))))
+                .ok_or(Error::AddrInUse)?,
+            p => p,
+        };
         let tuple = FourTuple {
             local: (src, lport),
             remote: (dst, port),
         };
+        if self.tcp.by_tuple.contains_key(&tuple) {
+            return Err(Error::AddrInUse);
+        }
         let iss = self.tcp_isn(now, tuple);
         let ts_offset = self.rng.next_u32();
         let mut tcb = Tcb::connect(&self.cfg.tcp, tuple, iss, ts_offset, now);
@@ -435,6 +472,13 @@ impl Stack {
             .iter()
             .map(|(h, l)| (*h, l.listener.local(), l.listener.ready()))
             .collect()
+    }
+
+    /// A listener's counters (SYNs, SYN cookies sent and accepted, overflows) and its
+    /// queues: connections half-open (SYN-RECEIVED) and waiting for accept.
+    pub fn tcp_listener_stats(&self, h: SocketHandle) -> Option<(ListenerStats, usize, usize)> {
+        let l = &self.tcp.listeners.get(&h)?.listener;
+        Some((l.stats().clone(), l.half_open(), l.ready()))
     }
 
     pub fn tcp_stats(&self) -> TcpStats {
@@ -683,7 +727,16 @@ impl Stack {
                         self.tcp.stats.attempt_fails += 1;
                     }
                 }
-                TcpEvent::Error(_) => {}
+                TcpEvent::Error(e) => {
+                    // A hard error ended the open (port unreachable or administratively
+                    // prohibited in SYN-SENT): the user learns it as the cause.
+                    if c.tcb.state() == State::Closed && c.error.is_none() {
+                        c.error = Some(tcp_error_of(e));
+                        if !c.established {
+                            self.tcp.stats.attempt_fails += 1;
+                        }
+                    }
+                }
                 TcpEvent::Closed => c.closed = true,
                 TcpEvent::Readable | TcpEvent::Writable | TcpEvent::PeerClosed => {}
             }
@@ -773,6 +826,35 @@ impl Stack {
         self.tcp.stats.out_segs += 1;
         if self.output(now, pkt, zone).is_err() {
             self.stats.drop("TCP segment had no route");
+        }
+    }
+
+    /// An interface's MTU changed: connections routed out of it take the new path MTU
+    /// (smaller or, up to what the path MTU cache knows, larger).
+    pub(crate) fn tcp_link_mtu_changed(&mut self, now: Instant, iface: IfaceId) {
+        let ids: Vec<(u64, Ipv6Addr, Option<IfaceId>)> = self
+            .tcp
+            .conns
+            .iter()
+            .filter(|(_, c)| c.tcb.state() != State::Closed)
+            .map(|(id, c)| (*id, c.tcb.tuple().remote.0, c.zone))
+            .collect();
+        for (id, dst, zone) in ids {
+            let out = match self.is_own_addr(&dst) {
+                Some(i) => i,
+                None => match self.route(&dst, zone) {
+                    Ok((out, _)) => out,
+                    Err(_) => continue,
+                },
+            };
+            if out != iface {
+                continue;
+            }
+            let pmtu = self.tcp_path_mtu(&dst, out);
+            if let Some(c) = self.tcp.conns.get_mut(&id) {
+                c.tcb.set_path_mtu(pmtu);
+            }
+            self.tcp_flush(now, id);
         }
     }
 
