@@ -209,6 +209,9 @@ pub fn to_io(e: ApiError) -> io::Error {
         ErrorKind::WouldBlock => K::WouldBlock,
         ErrorKind::TimedOut => K::TimedOut,
         ErrorKind::AlreadyExists => K::AlreadyExists,
+        ErrorKind::ConnectionRefused => K::ConnectionRefused,
+        ErrorKind::ConnectionReset => K::ConnectionReset,
+        ErrorKind::NotConnected => K::NotConnected,
         ErrorKind::HelloRequired | ErrorKind::VersionMismatch | ErrorKind::BadRequest => {
             K::Unsupported
         }
