@@ -597,6 +597,10 @@ pub enum ErrorKind {
     WouldBlock,
     TimedOut,
     TableFull,
+    /// A TCP socket that is not connected (or no longer).
+    NotConnected,
+    ConnectionRefused,
+    ConnectionReset,
     AlreadyExists,
     /// TCP: the peer answered the SYN with a reset.
     ConnectionRefused,

@@ -35,6 +35,10 @@ pub struct StackConfig {
     pub max_sockets: usize,
     /// Datagrams waiting in one socket's receive queue.
     pub socket_queue_len: usize,
+    /// TCP's constants and buffer limits (RFC 9293, 6298, 5681, 7323 defaults).
+    pub tcp: crate::transport::tcp::TcpConfig,
+    /// TCP connections, those closed by their user but still finishing included.
+    pub max_tcp_connections: usize,
 }
 
 impl Default for StackConfig {
@@ -55,6 +59,8 @@ impl Default for StackConfig {
             max_events: 4096,
             max_sockets: 1024,
             socket_queue_len: 64,
+            tcp: crate::transport::tcp::TcpConfig::default(),
+            max_tcp_connections: 65536,
         }
     }
 }

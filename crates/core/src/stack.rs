@@ -60,6 +60,11 @@ pub enum Error {
     AddrInUse,
     WouldBlock,
     TableFull,
+    /// A TCP socket that is not (or no longer) connected.
+    NotConnected,
+    /// Why a TCP connection ended: "connection refused", "connection reset", "timed
+    /// out", or the ICMPv6 error that ended it.
+    Tcp(&'static str),
 }
 
 impl std::fmt::Display for Error {
@@ -76,6 +81,8 @@ impl std::fmt::Display for Error {
             Error::AddrInUse => write!(f, "address in use"),
             Error::WouldBlock => write!(f, "nothing to receive"),
             Error::TableFull => write!(f, "table full"),
+            Error::NotConnected => write!(f, "not connected"),
+            Error::Tcp(why) => write!(f, "{why}"),
         }
     }
 }
@@ -91,6 +98,7 @@ pub struct Stack {
     pub(crate) ifaces: BTreeMap<IfaceId, Interface>,
     next_iface: u32,
     pub(crate) routes: RouteTable,
+    pub(crate) tcp: crate::socket::tcp::TcpTable,
     pub(crate) pmtu: PathMtuCache,
     pub(crate) reasm: Reassembler,
     /// RFC 4861 §8.3: destination -> (interface, better first hop); oldest evicted.
@@ -111,6 +119,7 @@ impl Stack {
         let frag_ident = rng.next_u32();
         Self {
             routes: RouteTable::new(cfg.max_routes),
+            tcp: Default::default(),
             pmtu: PathMtuCache::new(cfg.pmtu.clone()),
             reasm: Reassembler::new(cfg.reassembly.clone()),
             icmp_limit: TokenBucket::new(cfg.icmp_error_rate, cfg.icmp_error_burst),
@@ -645,6 +654,7 @@ impl Stack {
         }
         self.pmtu.poll(now);
         self.expire_reassembly(now);
+        self.tcp_poll(now);
         // Loopback traffic: bounded by what is queued now, so a packet that answers itself
         // waits for the next poll instead of looping here.
         let n = self.loopback.len();
@@ -748,6 +758,7 @@ impl Stack {
             take(i.dnssl.iter().map(|(_, t)| *t).min());
         }
         take(self.routes.poll_at());
+        take(self.tcp.poll_at());
         take(self.pmtu.poll_at());
         take(self.reasm.poll_at());
         at

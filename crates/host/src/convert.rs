@@ -461,5 +461,10 @@ pub fn error_kind(e: &sixstack_core::Error) -> api::ErrorKind {
         E::AddrInUse => api::ErrorKind::AddrInUse,
         E::WouldBlock => api::ErrorKind::WouldBlock,
         E::TableFull => api::ErrorKind::TableFull,
+        E::NotConnected => api::ErrorKind::NotConnected,
+        E::Tcp("connection refused") => api::ErrorKind::ConnectionRefused,
+        E::Tcp("connection reset") => api::ErrorKind::ConnectionReset,
+        E::Tcp(w) if w.contains("timed out") => api::ErrorKind::TimedOut,
+        E::Tcp(_) => api::ErrorKind::NoRoute,
     }
 }

@@ -1461,3 +1461,121 @@ impl Lab {
         String::from_utf8_lossy(&out.stdout).lines().count()
     }
 }
+
+// ----- kernel hosts behind a router -----------------------------------------------------
+
+/// Whether `addr` is inside `prefix` (`2001:db8:1::/64`).
+pub fn in_prefix(addr: &Ipv6Addr, prefix: &str) -> bool {
+    let (p, len) = prefix.split_once('/').unwrap_or((prefix, "128"));
+    let p: Ipv6Addr = p.parse().expect("a prefix");
+    let len: u32 = len.parse().expect("a prefix length");
+    let mask = if len == 0 {
+        0
+    } else {
+        u128::MAX << (128 - len)
+    };
+    u128::from(*addr) & mask == u128::from(p) & mask
+}
+
+/// The hops `traceroute -n -q 1` printed, in order: the address of each (or `*`).
+pub fn traceroute_hops(out: &str) -> Vec<String> {
+    out.lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .map(str::to_string)
+        .collect()
+}
+
+impl Ns {
+    /// Sets the MTU of `dev` here.
+    pub fn set_mtu(&self, dev: &str, mtu: u32) {
+        self.ok(&["ip", "link", "set", "dev", dev, "mtu", &mtu.to_string()]);
+    }
+
+    /// Waits (at most `timeout`) for an address on `dev` in `prefix` that the kernel formed
+    /// by SLAAC (`dynamic`, not tentative), and returns it with its `ip -j` details.
+    pub fn slaac_address(
+        &self,
+        dev: &str,
+        prefix: &str,
+        timeout: Duration,
+    ) -> (Ipv6Addr, serde_json::Value) {
+        wait_for(
+            &format!("a SLAAC address in {prefix} on {dev} of {}", self.role()),
+            timeout,
+            || {
+                self.addrs(dev).into_iter().find_map(|a| {
+                    let ip: Ipv6Addr = a["local"].as_str()?.parse().ok()?;
+                    let ok = in_prefix(&ip, prefix)
+                        && a["dynamic"].as_bool() == Some(true)
+                        && !a["tentative"].as_bool().unwrap_or(false);
+                    ok.then_some((ip, a))
+                })
+            },
+        )
+    }
+
+    /// Waits (at most `timeout`) for a default route on `dev`, and returns its `ip -j -6
+    /// route` object (`gateway`, `protocol`, `metrics`, ...).
+    pub fn default_route(&self, dev: &str, timeout: Duration) -> serde_json::Value {
+        wait_for(
+            &format!("a default route on {dev} of {}", self.role()),
+            timeout,
+            || {
+                let v = self.json(&["ip", "-j", "-6", "route", "show", "default", "dev", dev]);
+                v.as_array()?
+                    .iter()
+                    .find(|r| r["gateway"].is_string())
+                    .cloned()
+            },
+        )
+    }
+
+    /// What the kernel here would do with a packet to `dst`: the object of
+    /// `ip -j -6 route get DST` (`gateway`, `dev`, `prefsrc`, `metrics` with the path MTU).
+    pub fn route_get(&self, dst: &str) -> serde_json::Value {
+        let v = self.json(&["ip", "-j", "-6", "route", "get", dst]);
+        v[0].clone()
+    }
+
+    /// The IPv6 MTU of `dev` (`/proc/sys/net/ipv6/conf/<dev>/mtu`), which an RA's MTU
+    /// option sets.
+    pub fn ipv6_mtu(&self, dev: &str) -> u32 {
+        let text = self.ok(&["cat", &format!("/proc/sys/net/ipv6/conf/{dev}/mtu")]);
+        text.trim()
+            .parse()
+            .unwrap_or_else(|e| panic!("ipv6 mtu of {dev}: {e}: {text}"))
+    }
+}
+
+impl Lab {
+    /// Sets the MTU of both ends of `link` (made by [`Lab::link`] from `ns`).
+    pub fn set_link_mtu(&self, ns: &Ns, link: &Link, mtu: u32) {
+        ns.set_mtu(&link.ifname, mtu);
+        self.switch.set_mtu(&link.port, mtu);
+    }
+}
+
+/// The path MTU in an `ip -j -6 route get` object, if the kernel shows one.
+pub fn route_mtu(route: &serde_json::Value) -> Option<u64> {
+    route["metrics"]
+        .as_array()?
+        .iter()
+        .find_map(|m| m["mtu"].as_u64())
+}
+
+impl Daemon {
+    /// `sixstack route get ADDR --json`: the route, next hop, interface, source and path
+    /// MTU the daemon would use for `addr`, and what chose them.
+    pub fn route_get(&self, addr: &str) -> sixstack_api::RouteGetInfo {
+        let text = self.cli_ok(&["route", "get", addr, "--json"]);
+        serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("sixstack route get {addr}: {e}: {text}"))
+    }
+
+    /// `sixstack stats --json`.
+    pub fn stats(&self) -> sixstack_api::StatsInfo {
+        let text = self.cli_ok(&["stats", "--json"]);
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("sixstack stats: {e}: {text}"))
+    }
+}

@@ -315,6 +315,7 @@ impl Stack {
             }
         }
         self.udp_error_input(meta, msg_type, code, invoking);
+        self.tcp_error_input(now, msg_type, code, invoking, mtu, 0);
     }
 
     pub(crate) fn hop_limit_for(&self, iface: IfaceId) -> u8 {

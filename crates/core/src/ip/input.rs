@@ -304,6 +304,11 @@ impl Stack {
                     self.udp_input(now, meta, pkt, off, nh == IpProtocol::UDPLITE);
                     return;
                 }
+                IpProtocol::TCP => {
+                    self.raw_deliver(meta, pkt, nh, off);
+                    self.tcp_input(now, meta, pkt, off);
+                    return;
+                }
                 _ => {
                     if self.raw_deliver(meta, pkt, nh, off) {
                         self.stats.ip.in_delivers += 1;

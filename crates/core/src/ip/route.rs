@@ -5,20 +5,24 @@
 //!
 //! Built to hold a full routing table (a million prefixes and more) small and fast:
 //!
-//! - The prefixes form a path-compressed binary trie in one `Vec` of 32-byte nodes linked
-//!   by `u32` indices. A node is a prefix that has routes, or a branch where two subtries
-//!   part; nothing else, so `n` prefixes take fewer than `2n` nodes. Longest prefix match
-//!   walks down at most one node per prefix length present on the path.
-//! - The routes of one prefix are a list of 16-byte slots in a second `Vec`, in insertion
-//!   order. A slot names its (interface, next hop) pair by index into a table of the pairs
-//!   in use, so a million routes through a handful of next hops store each hop once.
+//! - The prefixes are the keys of a `prefix_trie::PrefixMap`, a tree-bitmap trie of 5-bit
+//!   strides: the longest-prefix-match index (DEPENDENCIES.md: it beat our own binary trie
+//!   in the same benchmark). Each prefix maps to a `u32`, its first route. A lookup is one
+//!   walk down it (`get_lpm`); one restricted to a zone walks again, from the next shorter
+//!   length, only while the prefix found has no route on that zone. Neither allocates.
+//! - The routes of one prefix are a list of 16-byte slots in a `Vec`, in insertion order.
+//!   A slot names its (interface, next hop) pair by index into a table of the pairs in
+//!   use, so a million routes through a handful of next hops store each hop once.
 //! - Insertion order (for eviction) and lifetimes live in side tables holding only the
 //!   routes that can be evicted or expire: operator routes pay nothing for them.
 //!
-//! Freed nodes and slots are reused; the vectors never shrink below the table's peak.
+//! Freed slots are reused; their vector never shrinks below the table's peak. The index
+//! frees its own nodes when prefixes go.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv6Addr;
+
+use prefix_trie::PrefixMap;
 
 use crate::iface::IfaceId;
 use crate::time::Instant;
@@ -83,30 +87,16 @@ pub struct Route {
     pub kind: RouteKind,
 }
 
-/// No node, slot or hop: the end of a list, a missing child.
+/// No slot or hop: the end of a list.
 const NIL: u32 = u32::MAX;
-/// The node of `::/0`, always present (with or without routes) so that every walk has a
-/// place to start.
-const ROOT: u32 = 0;
-/// Node and slot indices are `u32` and a table of `n` routes needs up to `2n` nodes.
+/// Slot indices are `u32`, and so are the cell indices of the index's own allocator.
 const MAX_ROUTES_LIMIT: usize = (u32::MAX / 2 - 2) as usize;
 
-/// One prefix of the trie. Invariant: a node other than the root has routes or two
-/// children; a child's prefix is longer than its parent's and starts with it; a free node
-/// is off the trie and links the free list through `child[0]`.
-#[derive(Debug, Clone)]
-struct Node {
-    /// The prefix, host bits clear.
-    key: u128,
-    /// By the bit of the destination just past `len`.
-    child: [u32; 2],
-    /// The first route of this prefix (the oldest), or `NIL` for a branch.
-    head: u32,
-    len: u8,
-}
+/// A prefix as the index keys it: the bits with host bits clear, and the length.
+type Prefix = (u128, u8);
 
-/// One route, without its prefix (its node's) or next hop (interned in `hops`). A free
-/// slot links the free list through `next`.
+/// One route, without its prefix (its index key's) or next hop (interned in `hops`). A
+/// free slot links the free list through `next`.
 #[derive(Debug, Clone)]
 struct Slot {
     /// The next route of the same prefix, in insertion order.
@@ -115,8 +105,8 @@ struct Slot {
     metric: u32,
     origin: RouteOrigin,
     kind: RouteKind,
-    /// Whether `extra` holds this route's node, sequence number and lifetime: routes that
-    /// can be evicted or expire.
+    /// Whether `extra` holds this route's prefix, sequence number and lifetime: routes
+    /// that can be evicted or expire.
     extra: bool,
 }
 
@@ -130,7 +120,7 @@ struct Hop {
 
 #[derive(Debug, Clone, Copy)]
 struct Extra {
-    node: u32,
+    prefix: Prefix,
     /// When the route was added (for an evictable route) or its lifetime first set (for a
     /// configured one): the eviction order, and the order of equal deadlines.
     seq: u64,
@@ -148,7 +138,9 @@ struct Extra {
 #[derive(Debug, Clone)]
 pub struct RouteTable {
     max_routes: usize,
-    nodes: Vec<Node>,
+    /// Every prefix that has routes, to the first (oldest) of them. Invariant: no prefix
+    /// without routes is in it, and keys have their host bits clear.
+    index: PrefixMap<Prefix, u32>,
     slots: Vec<Slot>,
     hops: Vec<Hop>,
     hop_ids: BTreeMap<(IfaceId, Option<Ipv6Addr>), u32>,
@@ -158,7 +150,6 @@ pub struct RouteTable {
     expiries: BTreeSet<(Instant, u64, u32)>,
     // (rank, seq, slot) of every evictable route: the first is the next victim.
     evictable: BTreeSet<(u8, u64, u32)>,
-    free_nodes: u32,
     free_slots: u32,
     free_hops: Vec<u32>,
     len: usize,
@@ -174,34 +165,17 @@ pub(crate) fn mask(bits: u128, len: u8) -> u128 {
     }
 }
 
-/// The bit of `key` at position `at` (0 is the most significant); `at` is below 128.
-fn bit(key: u128, at: u8) -> usize {
-    ((key >> (127 - u32::from(at & 127))) & 1) as usize
-}
-
-/// How many leading bits `a` and `b` share.
-fn common_len(a: u128, b: u128) -> u8 {
-    // At most 128: fits.
-    (a ^ b).leading_zeros() as u8
-}
-
 impl RouteTable {
     pub fn new(max_routes: usize) -> Self {
         Self {
             max_routes: max_routes.min(MAX_ROUTES_LIMIT),
-            nodes: vec![Node {
-                key: 0,
-                child: [NIL; 2],
-                head: NIL,
-                len: 0,
-            }],
+            index: PrefixMap::new(),
             slots: Vec::new(),
             hops: Vec::new(),
             hop_ids: BTreeMap::new(),
             extra: BTreeMap::new(),
             expiries: BTreeSet::new(),
             evictable: BTreeSet::new(),
-            free_nodes: NIL,
             free_slots: NIL,
             free_hops: Vec::new(),
             len: 0,
@@ -227,13 +201,13 @@ impl RouteTable {
         self.evicted
     }
 
-    /// Heap bytes the table holds, by its own count (vector capacities and an estimate
-    /// for the ordered side tables).
+    /// Heap bytes the table holds, by its own count (vector capacities, the index's own
+    /// count of its nodes and values, and an estimate for the ordered side tables).
     pub fn approx_memory_bytes(&self) -> usize {
         // A B-tree entry costs about its size plus a third for node slack and edges.
         let btree = |n: usize, entry: usize| n * entry * 4 / 3;
-        size_of::<Self>()
-            + self.nodes.capacity() * size_of::<Node>()
+        // mem_size counts the map itself, which size_of::<Self>() holds already.
+        size_of::<Self>() + self.index.mem_size() - size_of::<PrefixMap<Prefix, u32>>()
             + self.slots.capacity() * size_of::<Slot>()
             + self.hops.capacity() * size_of::<Hop>()
             + self.free_hops.capacity() * size_of::<u32>()
@@ -257,16 +231,16 @@ impl RouteTable {
             return Err("next hop must be a unicast address");
         }
         let len = route.prefix_len;
-        let key = mask(u128::from(route.prefix), len);
+        let prefix = (mask(u128::from(route.prefix), len), len);
 
-        if let (Some(node), Some(&hop)) = (
-            self.find(key, len),
-            self.hop_ids.get(&(route.iface, route.next_hop)),
-        ) {
-            let mut s = self.head(node);
+        // One walk of the index serves both the search for the same route and the append,
+        // unless an eviction below changes the lists.
+        let mut head = self.head(&prefix);
+        if let Some(&hop) = self.hop_ids.get(&(route.iface, route.next_hop)) {
+            let mut s = head;
             while let Some(slot) = self.slots.get(s as usize) {
                 if slot.hop == hop && slot.origin == route.origin {
-                    self.replace(node, s, &route);
+                    self.replace(prefix, s, &route);
                     return Ok(());
                 }
                 s = slot.next;
@@ -279,6 +253,7 @@ impl RouteTable {
                 Some((victim_rank, _, slot)) if victim_rank <= rank => {
                     if self.take(slot).is_some() {
                         self.evicted += 1;
+                        head = self.head(&prefix);
                     }
                 }
                 _ => return Err("route table full"),
@@ -289,7 +264,6 @@ impl RouteTable {
             }
         }
 
-        let node = self.insert_node(key, len);
         let hop = self.intern(route.iface, route.next_hop);
         let rank = route.origin.eviction_rank();
         let evictable = rank < RouteOrigin::Static.eviction_rank();
@@ -302,14 +276,14 @@ impl RouteTable {
             kind: route.kind,
             extra: needs_extra,
         });
-        self.append(node, s);
+        self.append(prefix, head, s);
         let seq = self.next_seq;
         self.next_seq += 1;
         if needs_extra {
             self.extra.insert(
                 s,
                 Extra {
-                    node,
+                    prefix,
                     seq,
                     expires: route.expires,
                 },
@@ -326,7 +300,7 @@ impl RouteTable {
     }
 
     /// A new metric, kind and lifetime for a route already here.
-    fn replace(&mut self, node: u32, s: u32, route: &Route) {
+    fn replace(&mut self, prefix: Prefix, s: u32, route: &Route) {
         let Some(slot) = self.slots.get_mut(s as usize) else {
             return;
         };
@@ -359,7 +333,7 @@ impl RouteTable {
         self.extra.insert(
             s,
             Extra {
-                node,
+                prefix,
                 seq,
                 expires: route.expires,
             },
@@ -369,89 +343,9 @@ impl RouteTable {
         }
     }
 
-    fn head(&self, node: u32) -> u32 {
-        self.nodes.get(node as usize).map_or(NIL, |n| n.head)
-    }
-
-    /// The node of exactly this prefix, if there is one.
-    fn find(&self, key: u128, len: u8) -> Option<u32> {
-        let mut at = ROOT;
-        loop {
-            let n = self.nodes.get(at as usize)?;
-            if n.len > len || mask(key, n.len) != n.key {
-                return None;
-            }
-            if n.len == len {
-                return Some(at);
-            }
-            at = n.child[bit(key, n.len)];
-        }
-    }
-
-    /// The node of this prefix, made (with a branch above it if need be) if missing.
-    fn insert_node(&mut self, key: u128, len: u8) -> u32 {
-        let mut at = ROOT;
-        loop {
-            // Invariant: the prefix of `at` starts `key` and is no longer than `len`.
-            let (at_len, side, c) = {
-                let n = &self.nodes[at as usize];
-                if n.len == len {
-                    return at;
-                }
-                let side = bit(key, n.len);
-                (n.len, side, n.child[side])
-            };
-            let new_leaf = |key, len| Node {
-                key,
-                child: [NIL; 2],
-                head: NIL,
-                len,
-            };
-            if c == NIL {
-                let new = self.alloc_node(new_leaf(key, len));
-                self.nodes[at as usize].child[side] = new;
-                return new;
-            }
-            let (c_key, c_len) = {
-                let cn = &self.nodes[c as usize];
-                (cn.key, cn.len)
-            };
-            let common = common_len(c_key, key).min(c_len).min(len);
-            debug_assert!(common > at_len);
-            if common == c_len {
-                at = c;
-                continue;
-            }
-            let new = if common == len {
-                // The new prefix sits between `at` and its child.
-                let mut n = new_leaf(key, len);
-                n.child[bit(c_key, len)] = c;
-                self.alloc_node(n)
-            } else {
-                // The two part at `common`: a branch holds both.
-                let leaf = self.alloc_node(new_leaf(key, len));
-                let mut b = new_leaf(mask(key, common), common);
-                b.child[bit(key, common)] = leaf;
-                b.child[bit(c_key, common)] = c;
-                let branch = self.alloc_node(b);
-                self.nodes[at as usize].child[side] = branch;
-                return leaf;
-            };
-            self.nodes[at as usize].child[side] = new;
-            return new;
-        }
-    }
-
-    fn alloc_node(&mut self, n: Node) -> u32 {
-        if let Some(free) = self.nodes.get_mut(self.free_nodes as usize) {
-            let at = self.free_nodes;
-            self.free_nodes = free.child[0];
-            *free = n;
-            return at;
-        }
-        // Below u32::MAX: max_routes is capped so that 2n + 1 nodes fit.
-        self.nodes.push(n);
-        (self.nodes.len() - 1) as u32
+    /// The first route of exactly this prefix (host bits clear), or `NIL`.
+    fn head(&self, prefix: &Prefix) -> u32 {
+        self.index.get(prefix).copied().unwrap_or(NIL)
     }
 
     fn alloc_slot(&mut self, s: Slot) -> u32 {
@@ -461,15 +355,17 @@ impl RouteTable {
             *free = s;
             return at;
         }
+        // Below NIL: max_routes is capped well under u32::MAX.
         self.slots.push(s);
         (self.slots.len() - 1) as u32
     }
 
-    /// Puts slot `s` last in `node`'s list.
-    fn append(&mut self, node: u32, s: u32) {
-        let mut at = self.head(node);
+    /// Puts slot `s` last in the list of `prefix` (which starts at `head`), or makes it
+    /// the first of a new prefix in the index.
+    fn append(&mut self, prefix: Prefix, head: u32, s: u32) {
+        let mut at = head;
         if at == NIL {
-            self.nodes[node as usize].head = s;
+            self.index.insert(prefix, s);
             return;
         }
         while let Some(next) = self.slots.get(at as usize).map(|x| x.next)
@@ -515,21 +411,22 @@ impl RouteTable {
         }
     }
 
-    /// Removes an evictable or expiring route, which knows its node.
+    /// Removes an evictable or expiring route, which knows its prefix.
     fn take(&mut self, s: u32) -> Option<Route> {
-        let node = self.extra.get(&s)?.node;
-        self.unlink(node, s)
+        let prefix = self.extra.get(&s)?.prefix;
+        self.unlink(prefix, s)
     }
 
-    /// Removes route `s` of `node`, keeping the side tables and the trie tidy.
-    fn unlink(&mut self, node: u32, s: u32) -> Option<Route> {
+    /// Removes route `s` of `prefix`, keeping the side tables tidy, and the prefix off the
+    /// index when it was its last route.
+    fn unlink(&mut self, prefix: Prefix, s: u32) -> Option<Route> {
         let mut prev = NIL;
-        let mut at = self.head(node);
+        let mut at = self.head(&prefix);
         while at != s {
             prev = at;
             at = self.slots.get(at as usize)?.next;
         }
-        let route = self.route_at(node, s)?;
+        let route = self.route_at(prefix, s)?;
         let slot = self.slots.get_mut(s as usize)?;
         let next = slot.next;
         let hop = slot.hop;
@@ -539,7 +436,14 @@ impl RouteTable {
         self.free_slots = s;
         match self.slots.get_mut(prev as usize) {
             Some(p) => p.next = next,
-            None => self.nodes[node as usize].head = next,
+            None if next == NIL => {
+                self.index.remove(&prefix);
+            }
+            None => {
+                if let Some(head) = self.index.get_mut(&prefix) {
+                    *head = next;
+                }
+            }
         }
         if had_extra && let Some(e) = self.extra.remove(&s) {
             if let Some(t) = e.expires {
@@ -550,58 +454,10 @@ impl RouteTable {
         }
         self.release_hop(hop);
         self.len -= 1;
-        if next == NIL && prev == NIL {
-            self.prune(node);
-        }
         Some(route)
     }
 
-    /// `node` lost its last route: takes it off the trie unless it still parts two
-    /// subtries, and its parent too if that was a branch left with one child.
-    fn prune(&mut self, node: u32) {
-        let Some(n) = self.nodes.get(node as usize) else {
-            return;
-        };
-        let (key, len) = (n.key, n.len);
-        let mut path = [ROOT; 130];
-        let mut depth = 0;
-        let mut at = ROOT;
-        while at != node {
-            let Some(n) = self.nodes.get(at as usize) else {
-                return;
-            };
-            if depth == path.len() || n.len >= len {
-                return;
-            }
-            path[depth] = at;
-            depth += 1;
-            at = n.child[bit(key, n.len)];
-        }
-        // path[..depth] are the ancestors of `at`, the root first.
-        while depth > 0 {
-            let n = &self.nodes[at as usize];
-            if n.head != NIL {
-                return;
-            }
-            let only = match n.child {
-                [NIL, c] | [c, NIL] => c,
-                _ => return,
-            };
-            let at_key = n.key;
-            let parent = path[depth - 1];
-            let side = bit(at_key, self.nodes[parent as usize].len);
-            self.nodes[parent as usize].child[side] = only;
-            let freed = &mut self.nodes[at as usize];
-            freed.child = [self.free_nodes, NIL];
-            freed.head = NIL;
-            self.free_nodes = at;
-            at = parent;
-            depth -= 1;
-        }
-    }
-
-    fn route_at(&self, node: u32, s: u32) -> Option<Route> {
-        let n = self.nodes.get(node as usize)?;
+    fn route_at(&self, (key, len): Prefix, s: u32) -> Option<Route> {
         let slot = self.slots.get(s as usize)?;
         let hop = self.hops.get(slot.hop as usize)?;
         let expires = if slot.extra {
@@ -610,14 +466,25 @@ impl RouteTable {
             None
         };
         Some(Route {
-            prefix: Ipv6Addr::from(n.key),
-            prefix_len: n.len,
+            prefix: Ipv6Addr::from(key),
+            prefix_len: len,
             iface: hop.iface,
             next_hop: hop.next_hop,
             metric: slot.metric,
             origin: slot.origin,
             expires,
             kind: slot.kind,
+        })
+    }
+
+    /// The routes of a list, oldest first.
+    fn list(&self, head: u32) -> impl Iterator<Item = (u32, &Slot)> + '_ {
+        let mut s = head;
+        std::iter::from_fn(move || {
+            let slot = self.slots.get(s as usize)?;
+            let at = s;
+            s = slot.next;
+            Some((at, slot))
         })
     }
 
@@ -631,22 +498,22 @@ impl RouteTable {
         iface: Option<IfaceId>,
         next_hop: Option<Ipv6Addr>,
     ) -> usize {
-        let Some(node) = self.find(mask(u128::from(prefix), prefix_len), prefix_len) else {
+        if prefix_len > 128 {
             return 0;
-        };
-        let mut gone = Vec::new();
-        let mut s = self.head(node);
-        while let Some(slot) = self.slots.get(s as usize) {
-            if let Some(hop) = self.hops.get(slot.hop as usize)
-                && iface.is_none_or(|i| hop.iface == i)
-                && next_hop.is_none_or(|h| hop.next_hop == Some(h))
-            {
-                gone.push(s);
-            }
-            s = slot.next;
         }
+        let prefix = (mask(u128::from(prefix), prefix_len), prefix_len);
+        let gone: Vec<u32> = self
+            .list(self.head(&prefix))
+            .filter(|(_, slot)| {
+                self.hops.get(slot.hop as usize).is_some_and(|hop| {
+                    iface.is_none_or(|i| hop.iface == i)
+                        && next_hop.is_none_or(|h| hop.next_hop == Some(h))
+                })
+            })
+            .map(|(s, _)| s)
+            .collect();
         gone.iter()
-            .filter(|&&s| self.unlink(node, s).is_some())
+            .filter(|&&s| self.unlink(prefix, s).is_some())
             .count()
     }
 
@@ -656,35 +523,16 @@ impl RouteTable {
             return 0;
         }
         let mut gone = Vec::new();
-        for node in self.preorder() {
-            let mut s = self.head(node);
-            while let Some(slot) = self.slots.get(s as usize) {
+        for (prefix, &head) in &self.index {
+            for (s, slot) in self.list(head) {
                 if self.hops.get(slot.hop as usize).map(|h| h.iface) == Some(iface) {
-                    gone.push((node, s));
+                    gone.push((prefix, s));
                 }
-                s = slot.next;
             }
         }
         gone.iter()
-            .filter(|&&(node, s)| self.unlink(node, s).is_some())
+            .filter(|&&(prefix, s)| self.unlink(prefix, s).is_some())
             .count()
-    }
-
-    /// The nodes that have routes, shorter prefixes before longer ones that start with
-    /// them and otherwise in address order.
-    fn preorder(&self) -> Vec<u32> {
-        let mut out = Vec::new();
-        let mut stack = vec![ROOT];
-        while let Some(at) = stack.pop() {
-            let Some(n) = self.nodes.get(at as usize) else {
-                continue;
-            };
-            if n.head != NIL {
-                out.push(at);
-            }
-            stack.extend(n.child.iter().rev().filter(|&&c| c != NIL));
-        }
-        out
     }
 
     /// Longest prefix match; among routes of that prefix, the lowest metric, then the
@@ -694,38 +542,23 @@ impl RouteTable {
     /// [`expire`](Self::expire) when [`poll_at`](Self::poll_at) comes.
     pub fn lookup(&self, dst: &Ipv6Addr, zone: Option<IfaceId>) -> Option<Route> {
         let bits = u128::from(*dst);
-        // The matching nodes with routes, shortest first; one per length at most.
-        let mut found = [NIL; 129];
-        let mut n_found = 0;
-        let mut at = ROOT;
-        while let Some(n) = self.nodes.get(at as usize) {
-            if mask(bits, n.len) != n.key {
-                break;
+        let mut within = 128;
+        loop {
+            // The longest prefix of the destination no longer than `within`.
+            let (prefix, &head) = self.index.get_lpm(&(mask(bits, within), within))?;
+            if let Some(s) = self.best_slot(head, zone) {
+                return self.route_at(prefix, s);
             }
-            if n.head != NIL {
-                found[usize::from(n.len)] = at;
-                n_found = usize::from(n.len) + 1;
-            }
-            if n.len == 128 {
-                break;
-            }
-            at = n.child[bit(bits, n.len)];
+            // Only a zone can leave a prefix without a winner (the index holds no empty
+            // list); the next shorter prefixes may have a route on it.
+            within = prefix.1.checked_sub(1)?;
         }
-        found[..n_found]
-            .iter()
-            .rev()
-            .filter(|&&node| node != NIL)
-            .find_map(|&node| {
-                let s = self.best_slot(self.head(node), zone)?;
-                self.route_at(node, s)
-            })
     }
 
     /// The route of a list that wins: on `zone` if given, lowest metric, oldest.
     fn best_slot(&self, head: u32, zone: Option<IfaceId>) -> Option<u32> {
         let mut best: Option<(u32, u32)> = None;
-        let mut s = head;
-        while let Some(slot) = self.slots.get(s as usize) {
+        for (s, slot) in self.list(head) {
             let on_zone = zone.is_none_or(|z| {
                 self.hops
                     .get(slot.hop as usize)
@@ -734,7 +567,6 @@ impl RouteTable {
             if on_zone && best.is_none_or(|(m, _)| slot.metric < m) {
                 best = Some((slot.metric, s));
             }
-            s = slot.next;
         }
         best.map(|b| b.1)
     }
@@ -766,17 +598,12 @@ impl RouteTable {
     /// Every route: longest prefix first, then by prefix, then in insertion order. It
     /// sorts the prefixes first: a full walk, not for the forwarding path.
     pub fn iter(&self) -> impl Iterator<Item = Route> + '_ {
-        let mut nodes = self.preorder();
-        // Stable: address order within a length stays.
-        nodes.sort_by_key(|&n| std::cmp::Reverse(self.nodes[n as usize].len));
-        nodes.into_iter().flat_map(move |node| {
-            let mut s = self.head(node);
-            std::iter::from_fn(move || {
-                let slot = self.slots.get(s as usize)?;
-                let r = self.route_at(node, s);
-                s = slot.next;
-                r
-            })
+        let mut prefixes: Vec<(Prefix, u32)> =
+            self.index.iter().map(|(p, &head)| (p, head)).collect();
+        prefixes.sort_unstable_by_key(|&((key, len), _)| (std::cmp::Reverse(len), key));
+        prefixes.into_iter().flat_map(move |(prefix, head)| {
+            self.list(head)
+                .filter_map(move |(s, _)| self.route_at(prefix, s))
         })
     }
 }
@@ -808,46 +635,46 @@ mod tests {
         Route { origin, ..r }
     }
 
-    /// The trie's invariants: every node reachable once, a non-root node has routes or
-    /// two children, a child's prefix is longer and starts with its parent's, every slot
-    /// and hop in use is counted, and free nodes are exactly the ones off the trie.
-    fn check_trie(t: &RouteTable) {
-        let mut seen = vec![false; t.nodes.len()];
-        let mut stack = vec![ROOT];
+    /// The index's and the lists' invariants: every prefix of the index is masked, has
+    /// routes and is found again (exactly, and as its own longest match); every slot is on
+    /// one list or on the free list, never both or twice; the side tables hold exactly the
+    /// routes that need them, under their own prefix; every hop in use is counted.
+    fn check_index(t: &RouteTable) {
+        let mut seen = vec![false; t.slots.len()];
         let mut routes = 0;
+        let mut with_extra = 0;
         let mut refs = vec![0u32; t.hops.len()];
-        while let Some(at) = stack.pop() {
-            assert!(
-                !std::mem::replace(&mut seen[at as usize], true),
-                "node twice"
+        let mut prefixes = 0;
+        for ((key, len), &head) in &t.index {
+            prefixes += 1;
+            assert!(len <= 128);
+            assert_eq!(mask(key, len), key);
+            assert_ne!(head, NIL, "prefix without routes");
+            assert_eq!(t.index.get(&(key, len)), Some(&head));
+            assert_eq!(
+                t.index.get_lpm(&(key, len)).map(|(p, _)| p),
+                Some((key, len))
             );
-            let n = &t.nodes[at as usize];
-            assert_eq!(mask(n.key, n.len), n.key);
-            let kids: Vec<u32> = n.child.iter().copied().filter(|&c| c != NIL).collect();
-            assert!(at == ROOT || n.head != NIL || kids.len() == 2, "idle node");
-            for (side, &c) in n.child.iter().enumerate() {
-                if c == NIL {
-                    continue;
-                }
-                let k = &t.nodes[c as usize];
-                assert!(k.len > n.len);
-                assert_eq!(mask(k.key, n.len), n.key);
-                assert_eq!(bit(k.key, n.len), side);
-                stack.push(c);
-            }
-            let mut s = n.head;
+            let mut s = head;
             while s != NIL {
+                assert!(
+                    !std::mem::replace(&mut seen[s as usize], true),
+                    "slot twice"
+                );
                 let slot = &t.slots[s as usize];
                 refs[slot.hop as usize] += 1;
                 assert_eq!(slot.extra, t.extra.contains_key(&s));
                 if slot.extra {
-                    assert_eq!(t.extra[&s].node, at);
+                    assert_eq!(t.extra[&s].prefix, (key, len));
+                    with_extra += 1;
                 }
                 routes += 1;
                 s = slot.next;
             }
         }
+        assert_eq!(prefixes, t.index.len());
         assert_eq!(routes, t.len());
+        assert_eq!(with_extra, t.extra.len());
         for &(when, seq, s) in &t.expiries {
             assert_eq!((t.extra[&s].expires, t.extra[&s].seq), (Some(when), seq));
         }
@@ -865,13 +692,16 @@ mod tests {
             );
         }
         let mut free = 0;
-        let mut f = t.free_nodes;
+        let mut f = t.free_slots;
         while f != NIL {
-            assert!(!seen[f as usize], "free node on the trie");
+            assert!(
+                !std::mem::replace(&mut seen[f as usize], true),
+                "free slot on a list"
+            );
             free += 1;
-            f = t.nodes[f as usize].child[0];
+            f = t.slots[f as usize].next;
         }
-        assert_eq!(free + seen.iter().filter(|&&s| s).count(), t.nodes.len());
+        assert_eq!(free + routes, t.slots.len());
     }
 
     #[test]
@@ -925,17 +755,17 @@ mod tests {
         assert_eq!(hit(&t, "2001:db8::"), Some(2));
         assert_eq!(hit(&t, "2001:db8::2"), Some(3));
         assert_eq!(hit(&t, "ffff::"), Some(4));
-        check_trie(&t);
+        check_index(&t);
         assert_eq!(t.remove(a("::"), 0, None, None), 1);
         assert_eq!(hit(&t, "2001:db8::2"), None);
         assert_eq!(t.remove(a("2001:db8::1"), 128, None, None), 1);
         assert_eq!(hit(&t, "2001:db8::1"), Some(2));
-        check_trie(&t);
+        check_index(&t);
         assert_eq!(t.remove_iface(IfaceId(2)) + t.remove_iface(IfaceId(4)), 2);
         assert!(t.is_empty());
-        check_trie(&t);
-        // Everything went: only the root is left on the trie, the rest is free to reuse.
-        assert!(t.preorder().is_empty());
+        check_index(&t);
+        // Everything went: no prefix is left in the index, and the slots are free to reuse.
+        assert!(t.index.is_empty());
     }
 
     #[test]
@@ -956,7 +786,7 @@ mod tests {
         }
         assert_eq!(t.len(), m.routes.len());
         assert!(t.hops.len() <= 3);
-        check_trie(&t);
+        check_index(&t);
         for _ in 0..500 {
             let r = m.routes[rng.below(m.routes.len() as u64) as usize];
             let d = Ipv6Addr::from(u128::from(r.prefix) | u128::from(rng.next_u32()));
@@ -1330,7 +1160,7 @@ mod tests {
                     t.poll_at(),
                     m.routes.iter().filter_map(|r| r.expires).min()
                 );
-                check_trie(&t);
+                check_index(&t);
             }
             for (d, z) in probes {
                 let z = z.map(IfaceId);

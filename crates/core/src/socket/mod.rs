@@ -20,6 +20,8 @@ use crate::ip::output::build_packet;
 use crate::stack::{Error, Stack};
 use crate::time::Instant;
 
+pub mod tcp;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SocketHandle(pub u32);
 
@@ -134,6 +136,13 @@ impl SocketTable {
 
     pub fn len(&self) -> usize {
         self.sockets.len()
+    }
+
+    /// A handle no socket has had: TCP sockets share the numbering.
+    pub(crate) fn new_handle(&mut self) -> SocketHandle {
+        let h = SocketHandle(self.next);
+        self.next += 1;
+        h
     }
 
     pub fn is_empty(&self) -> bool {
