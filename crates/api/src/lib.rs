@@ -602,12 +602,6 @@ pub enum ErrorKind {
     ConnectionRefused,
     ConnectionReset,
     AlreadyExists,
-    /// TCP: the peer answered the SYN with a reset.
-    ConnectionRefused,
-    /// TCP: the peer reset the connection.
-    ConnectionReset,
-    /// TCP: the connection is not (or no longer) established.
-    NotConnected,
     NotFound,
     /// The host refused (a TAP device could not be created, a file not written).
     Host,

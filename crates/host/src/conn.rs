@@ -174,10 +174,7 @@ async fn raw(
             continue;
         }
         let mut buf = vec![0u8; avail.min(STREAM_CHUNK)];
-        let n = match rd.read(&mut buf).await {
-            Ok(n) => n,
-            Err(_) => 0,
-        };
+        let n: usize = rd.read(&mut buf).await.unwrap_or_default();
         if n == 0 {
             let _ = to_loop.send(ConnInput::StreamEof(id)).await;
             return;

@@ -246,6 +246,11 @@ impl Daemon {
             token_key: u64::from_ne_bytes(random_bytes::<8>()?),
             next_token: 1,
         };
+        if d.config.loopback {
+            let now = d.clock.now();
+            let id = d.stack.add_interface(now, IfaceConfig::loopback());
+            d.names.insert(id, "lo".to_string());
+        }
         if let Err(e) = d.open_initial_links() {
             d.stop();
             return Err(e);
@@ -780,7 +785,10 @@ impl Daemon {
             ConnInput::Closed(c) => self.drop_conn(c),
             ConnInput::Attach(c, line, verdict) => {
                 if let Some(r) = self.on_line(c, &line) {
-                    self.send(c, &r);
+                    // The last line before the stream's bytes, when it attached.
+                    if let Some(conn) = self.conns.get(&c) {
+                        let _ = conn.out.try_send(conn::Out::Line(api::encode_line(&r)));
+                    }
                 }
                 let credit = self
                     .conns
@@ -797,7 +805,7 @@ impl Daemon {
     }
 
     /// A client went: every socket it opened is closed (a dying client leaves nothing).
-    fn drop_conn(&mut self, c: ConnId) {
+    pub(crate) fn drop_conn(&mut self, c: ConnId) {
         let Some(conn) = self.conns.remove(&c) else {
             return;
         };
@@ -826,7 +834,11 @@ impl Daemon {
         if conn.stream.is_some() {
             return; // its bytes are the TCP connection's now
         }
-        if conn.out.try_send(conn::Out::Line(api::encode_line(r))).is_err() {
+        if conn
+            .out
+            .try_send(conn::Out::Line(api::encode_line(r)))
+            .is_err()
+        {
             let now = self.clock.now();
             self.log.warn(
                 now,
@@ -896,16 +908,20 @@ impl Daemon {
                         missed: conn.missed,
                     },
                 };
-                let _ = conn.out.try_send(conn::Out::Line(api::encode_line(&Response {
-                    id: sub,
-                    body: api::Body::Event(lag),
-                })));
+                let _ = conn
+                    .out
+                    .try_send(conn::Out::Line(api::encode_line(&Response {
+                        id: sub,
+                        body: api::Body::Event(lag),
+                    })));
                 conn.missed = 0;
             }
-            let _ = conn.out.try_send(conn::Out::Line(api::encode_line(&Response {
-                id: sub,
-                body: api::Body::Event(ev.clone()),
-            })));
+            let _ = conn
+                .out
+                .try_send(conn::Out::Line(api::encode_line(&Response {
+                    id: sub,
+                    body: api::Body::Event(ev.clone()),
+                })));
         }
     }
 

@@ -89,12 +89,6 @@ impl Stream {
             write_dead: false,
         }
     }
-
-    /// Bytes of this stream the daemon holds or has granted: bounded by the TCP send
-    /// buffer and [`OUT_BUDGET`].
-    pub fn held(&self) -> usize {
-        self.outstanding + self.leftover.len() + self.unacked
-    }
 }
 
 fn err(kind: ErrorKind, message: impl Into<String>) -> ApiError {
@@ -151,6 +145,7 @@ impl Daemon {
     // ----- operations ---------------------------------------------------------------------
 
     /// `tcp_connect`: answered later, when established or failed.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn tcp_connect_op(
         &mut self,
         c: ConnId,
@@ -249,8 +244,7 @@ impl Daemon {
         if let Some(k) = self.conns.get_mut(&oc) {
             k.sockets.remove(&osid);
         }
-        self.pending
-            .retain(|p| !(p.conn == oc && p.socket == osid));
+        self.pending.retain(|p| !(p.conn == oc && p.socket == osid));
         let k = self
             .conns
             .get_mut(&c)
@@ -288,7 +282,10 @@ impl Daemon {
             .stack
             .tcp_status(h)
             .ok_or_else(|| err(ErrorKind::NoSuchSocket, "the TCP socket is gone"))?;
-        let attached = self.tcp.values().any(|e| e.handle == h && e.stream.is_some());
+        let attached = self
+            .tcp
+            .values()
+            .any(|e| e.handle == h && e.stream.is_some());
         Ok(Reply::TcpStatus(api::TcpStatusInfo {
             state: st.state.to_string(),
             local: self.endpoint(st.local.0, st.local.1, st.zone),
@@ -303,7 +300,11 @@ impl Daemon {
         }))
     }
 
-    pub(crate) fn tcp_show(&mut self, c: ConnId, socket: Option<SocketId>) -> Result<Reply, ApiError> {
+    pub(crate) fn tcp_show(
+        &mut self,
+        c: ConnId,
+        socket: Option<SocketId>,
+    ) -> Result<Reply, ApiError> {
         let only = match socket {
             Some(s) => Some(self.tcp_socket(c, s)?),
             None => None,
@@ -319,7 +320,9 @@ impl Daemon {
             .into_iter()
             .filter(|(h, _)| only.is_none() || *h == only)
             .map(|(h, info)| {
-                let zone = h.and_then(|h| self.stack.tcp_status(h)).and_then(|s| s.zone);
+                let zone = h
+                    .and_then(|h| self.stack.tcp_status(h))
+                    .and_then(|s| s.zone);
                 let socket = h.and_then(|h| mine.iter().find(|m| m.0 == h).map(|m| m.1));
                 self.tcp_info(&info, zone, socket, h.is_none())
             })
@@ -346,7 +349,10 @@ impl Daemon {
             .get_mut(&c)
             .ok_or_else(|| err(ErrorKind::BadRequest, "connection closed"))?;
         if k.stream.is_some() {
-            return Err(err(ErrorKind::Invalid, "this connection is a stream already"));
+            return Err(err(
+                ErrorKind::Invalid,
+                "this connection is a stream already",
+            ));
         }
         k.stream = Some(Stream::new(token, h));
         k.subscription = None;
@@ -383,7 +389,10 @@ impl Daemon {
     pub(crate) fn try_accept(&mut self, c: ConnId, socket: SocketId) -> Result<Reply, ApiError> {
         let (lh, kind) = self.socket_of(c, socket)?;
         if kind != api::SocketKind::TcpListener {
-            return Err(err(ErrorKind::Invalid, "tcp_accept is for listening sockets"));
+            return Err(err(
+                ErrorKind::Invalid,
+                "tcp_accept is for listening sockets",
+            ));
         }
         let now = self.clock.now();
         let h = self.stack.tcp_accept(now, lh).map_err(core_err)?;
@@ -394,7 +403,11 @@ impl Daemon {
 
     /// A connect that failed or timed out: the socket goes (reset when `abort`).
     pub(crate) fn forget_tcp(&mut self, c: ConnId, socket: SocketId, abort: bool) {
-        let Some((h, _)) = self.conns.get_mut(&c).and_then(|k| k.sockets.remove(&socket)) else {
+        let Some((h, _)) = self
+            .conns
+            .get_mut(&c)
+            .and_then(|k| k.sockets.remove(&socket))
+        else {
             return;
         };
         let now = self.clock.now();
@@ -409,11 +422,11 @@ impl Daemon {
     /// The owner lets go of a TCP socket (close, or its connection went): closed now,
     /// or when its stream has delivered everything the client wrote.
     pub(crate) fn release_tcp(&mut self, h: SocketHandle) {
-        if let Some(e) = self.tcp.values_mut().find(|e| e.handle == h) {
-            if e.stream.is_some() {
-                e.owner = None;
-                return;
-            }
+        if let Some(e) = self.tcp.values_mut().find(|e| e.handle == h)
+            && e.stream.is_some()
+        {
+            e.owner = None;
+            return;
         }
         self.tcp.retain(|_, e| e.handle != h);
         let now = self.clock.now();
@@ -432,10 +445,10 @@ impl Daemon {
             st.leftover.extend_from_slice(&data);
             return;
         }
-        match self.stack.tcp_send(now, st.handle, &data) {
-            Ok(n) => st.leftover.extend_from_slice(&data[n.min(data.len())..]),
-            // The sending side is closed or reset: the status says so at the next pass.
-            Err(_) => {}
+        // An error: the sending side is closed or reset; the status says so at the next
+        // pass.
+        if let Ok(n) = self.stack.tcp_send(now, st.handle, &data) {
+            st.leftover.extend_from_slice(&data[n.min(data.len())..]);
         }
     }
 
@@ -608,7 +621,12 @@ impl Daemon {
             .map(|(t, _)| *t)
     }
 
-    fn connection_info(&self, socket: SocketId, h: SocketHandle, token: u64) -> Result<Reply, ApiError> {
+    fn connection_info(
+        &self,
+        socket: SocketId,
+        h: SocketHandle,
+        token: u64,
+    ) -> Result<Reply, ApiError> {
         let st = self
             .stack
             .tcp_status(h)
@@ -624,18 +642,30 @@ impl Daemon {
         }))
     }
 
-    fn socket_of(&self, c: ConnId, s: SocketId) -> Result<(SocketHandle, api::SocketKind), ApiError> {
+    fn socket_of(
+        &self,
+        c: ConnId,
+        s: SocketId,
+    ) -> Result<(SocketHandle, api::SocketKind), ApiError> {
         self.conns
             .get(&c)
             .and_then(|k| k.sockets.get(&s))
             .copied()
-            .ok_or_else(|| err(ErrorKind::NoSuchSocket, format!("no socket {s} on this connection")))
+            .ok_or_else(|| {
+                err(
+                    ErrorKind::NoSuchSocket,
+                    format!("no socket {s} on this connection"),
+                )
+            })
     }
 
     fn tcp_socket(&self, c: ConnId, s: SocketId) -> Result<SocketHandle, ApiError> {
         match self.socket_of(c, s)? {
             (h, api::SocketKind::Tcp | api::SocketKind::TcpListener) => Ok(h),
-            _ => Err(err(ErrorKind::Invalid, format!("socket {s} is not a TCP socket"))),
+            _ => Err(err(
+                ErrorKind::Invalid,
+                format!("socket {s} is not a TCP socket"),
+            )),
         }
     }
 
@@ -686,7 +716,9 @@ impl Daemon {
             cwnd: i.cwnd,
             ssthresh: i.ssthresh,
             in_recovery: i.in_recovery,
-            srtt_us: i.srtt.map(|d| d.as_micros().min(u128::from(u64::MAX)) as u64),
+            srtt_us: i
+                .srtt
+                .map(|d| d.as_micros().min(u128::from(u64::MAX)) as u64),
             rttvar_us: i.rttvar.as_micros().min(u128::from(u64::MAX)) as u64,
             rto_ms: i.rto.as_millis().min(u128::from(u64::MAX)) as u64,
             backoff: i.backoff,
