@@ -307,8 +307,79 @@ pub enum Op {
         socket: SocketId,
         option: SocketOption,
     },
-    /// Answered with [`Reply::Done`]. Multicast groups it joined are left.
+    /// Answered with [`Reply::Done`]. Multicast groups it joined are left. A TCP socket
+    /// closes gracefully (FIN after the data queued); one attached to a stream
+    /// ([`Op::StreamAttach`]) closes once the stream's connection has given the daemon
+    /// everything written into it.
     Close { socket: SocketId },
+
+    // --- TCP
+    /// Opens a TCP connection. Answered with [`Reply::TcpConnection`] once established,
+    /// or with an error: [`ErrorKind::ConnectionRefused`], [`ErrorKind::TimedOut`] (after
+    /// `timeout_ms`, or when the stack gives up), [`ErrorKind::ConnectionReset`] ...
+    /// Requests after it on the connection are answered meanwhile.
+    TcpConnect {
+        address: Ipv6Addr,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        zone: Option<String>,
+        port: u16,
+        /// Nagle off from the start.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        nodelay: Option<bool>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        timeout_ms: Option<u64>,
+    },
+    /// A listening TCP socket on `address` (absent or `::`: any) and `port` (0: an
+    /// ephemeral one). Answered with [`Reply::TcpListening`].
+    TcpListen {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        address: Option<Ipv6Addr>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        zone: Option<String>,
+        #[serde(default)]
+        port: u16,
+    },
+    /// The next established connection of a listener, as a new socket of this
+    /// connection: [`Reply::TcpConnection`]. `timeout_ms` as for [`Op::Recv`].
+    TcpAccept {
+        socket: SocketId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        timeout_ms: Option<u64>,
+    },
+    /// Moves the TCP connection with this stream token (from [`Reply::TcpConnection`],
+    /// of any connection of the daemon) to this connection, which owns it from now on.
+    /// Answered with [`Reply::TcpConnection`] (its number here, the same token).
+    TcpAdopt { token: u64 },
+    /// Answered with [`Reply::Done`].
+    TcpSetOption {
+        socket: SocketId,
+        /// TCP_NODELAY: Nagle off (true) or on.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        nodelay: Option<bool>,
+        /// SO_KEEPALIVE.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        keepalive: Option<bool>,
+    },
+    /// What a TCP socket is doing now: [`Reply::TcpStatus`]. After a stream's end, a
+    /// client learns here whether the connection ended well (`error` null).
+    TcpStatus { socket: SocketId },
+    /// Every TCP connection of the stack (those closed by their user and still finishing
+    /// included; not listeners), or only this connection's `socket`, with the variables
+    /// research wants. Answered with [`Reply::Tcp`].
+    TcpShow {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        socket: Option<SocketId>,
+    },
+    /// Turns THIS control connection into the byte stream of the TCP connection with
+    /// this token (from [`Reply::TcpConnection`]). Answered with [`Reply::Done`]; after
+    /// that line, every byte either side writes is the TCP connection's data, and no
+    /// more requests are read. Shutting down the writing side (or closing) sends FIN
+    /// after the data; the peer's FIN ends the daemon's writing side after its data. A
+    /// reset or a time-out closes the stream: the owner learns why with
+    /// [`Op::TcpStatus`]. The daemon reads only as fast as the connection's send buffer
+    /// empties and writes only as fast as the client reads, so memory stays bounded and
+    /// windows close towards a slow reader.
+    StreamAttach { token: u64 },
 }
 
 /// What kind of socket to open.
@@ -322,6 +393,10 @@ pub enum SocketKind {
     Raw {
         next_header: u8,
     },
+    /// A TCP connection ([`Op::TcpConnect`], [`Op::TcpAccept`]); not for `socket_open`.
+    Tcp,
+    /// A TCP listener ([`Op::TcpListen`]); not for `socket_open`.
+    TcpListener,
 }
 
 /// A socket option. Serialized as `{"name": ..., "value": ...}`.
@@ -470,6 +545,16 @@ pub enum Reply {
     SocketError {
         /// None when no error is pending.
         error: Option<IcmpErrorInfo>,
+    },
+    /// A TCP connection of this client's connection, established.
+    TcpConnection(TcpConnectionInfo),
+    TcpListening {
+        socket: SocketId,
+        local: Endpoint,
+    },
+    TcpStatus(TcpStatusInfo),
+    Tcp {
+        connections: Vec<TcpInfo>,
     },
 }
 
@@ -1097,6 +1182,125 @@ pub struct IcmpErrorInfo {
     /// Where the datagram was going.
     pub dst: Ipv6Addr,
     pub dst_port: u16,
+}
+
+// ----- TCP --------------------------------------------------------------------------------
+
+/// An address, its zone and a port.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Endpoint {
+    pub address: Ipv6Addr,
+    pub port: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.zone {
+            Some(z) => write!(f, "[{}%{z}]:{}", self.address, self.port),
+            None => write!(f, "[{}]:{}", self.address, self.port),
+        }
+    }
+}
+
+/// An established TCP connection handed to a client ([`Op::TcpConnect`],
+/// [`Op::TcpAccept`], [`Op::TcpAdopt`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TcpConnectionInfo {
+    pub socket: SocketId,
+    pub local: Endpoint,
+    pub peer: Endpoint,
+    /// Names the connection to [`Op::StreamAttach`] and [`Op::TcpAdopt`] on another
+    /// connection of the daemon.
+    pub token: u64,
+}
+
+/// [`Op::TcpStatus`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TcpStatusInfo {
+    /// RFC 9293's spelling: "ESTABLISHED", "CLOSE-WAIT" ...
+    pub state: String,
+    pub local: Endpoint,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer: Option<Endpoint>,
+    /// Bytes ready to read.
+    pub readable: usize,
+    /// The peer's FIN came (after `readable`).
+    pub eof: bool,
+    /// Room in the send buffer.
+    pub send_space: usize,
+    /// Why the connection failed ("connection reset", "connection refused", "timed
+    /// out" ...); null while it is well.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Kind of the error, for programs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_kind: Option<ErrorKind>,
+    /// Listeners: connections waiting for [`Op::TcpAccept`].
+    #[serde(default)]
+    pub pending_accepts: usize,
+    /// Attached to a stream ([`Op::StreamAttach`]).
+    #[serde(default)]
+    pub attached: bool,
+}
+
+/// One TCP connection's variables ([`Op::TcpShow`], `sixstack tcp show --json`): what
+/// `ss -ti` shows, and the sequence space.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TcpInfo {
+    /// RFC 9293's spelling: "ESTABLISHED", "TIME-WAIT" ...
+    pub state: String,
+    pub local: Endpoint,
+    pub remote: Endpoint,
+    /// The client socket, when it belongs to the connection that asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub socket: Option<SocketId>,
+    /// Closed by its user and finishing in the stack.
+    #[serde(default)]
+    pub orphan: bool,
+    /// "newreno" or "cubic".
+    pub congestion_control: String,
+    /// Bytes.
+    pub cwnd: u32,
+    pub ssthresh: u32,
+    pub in_recovery: bool,
+    /// Smoothed round-trip time, microseconds; null before the first sample.
+    pub srtt_us: Option<u64>,
+    pub rttvar_us: u64,
+    pub rto_ms: u64,
+    pub backoff: u32,
+    pub retransmissions: u64,
+    pub timeouts: u64,
+    pub fast_retransmits: u64,
+    pub mss: u32,
+    pub path_mtu: u32,
+    /// The peer's window and ours, scaled; their shifts (RFC 7323).
+    pub snd_wnd: u32,
+    pub rcv_wnd: u32,
+    pub snd_wscale: u8,
+    pub rcv_wscale: u8,
+    pub timestamps: bool,
+    pub sack: bool,
+    pub nodelay: bool,
+    pub iss: u32,
+    pub irs: u32,
+    pub snd_una: u32,
+    pub snd_nxt: u32,
+    pub snd_max: u32,
+    pub rcv_nxt: u32,
+    pub bytes_in_flight: u32,
+    pub send_buffered: usize,
+    pub recv_buffered: usize,
+    pub ooo_bytes: usize,
+    pub bytes_acked: u64,
+    pub bytes_received: u64,
+    pub segs_out: u64,
+    pub segs_in: u64,
+    pub challenge_acks: u64,
+    /// The last ICMPv6 error about the connection, in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
 }
 
 // ----- events -----------------------------------------------------------------------------

@@ -316,3 +316,208 @@ fn bad_lines_are_errors_not_panics() {
             .is_err()
     );
 }
+
+fn ep(a: &str, port: u16, zone: Option<&str>) -> Endpoint {
+    Endpoint {
+        address: a.parse().unwrap(),
+        port,
+        zone: zone.map(String::from),
+    }
+}
+
+#[test]
+fn tcp_requests_roundtrip() {
+    let s = SocketId(3);
+    for op in [
+        Op::TcpConnect {
+            address: "fe80::1".parse().unwrap(),
+            zone: Some("tap0".into()),
+            port: 5001,
+            nodelay: Some(true),
+            timeout_ms: Some(3000),
+        },
+        Op::TcpConnect {
+            address: "2001:db8::1".parse().unwrap(),
+            zone: None,
+            port: 80,
+            nodelay: None,
+            timeout_ms: None,
+        },
+        Op::TcpListen {
+            address: None,
+            zone: None,
+            port: 0,
+        },
+        Op::TcpListen {
+            address: Some("fe80::2".parse().unwrap()),
+            zone: Some("2".into()),
+            port: 21,
+        },
+        Op::TcpAccept {
+            socket: s,
+            timeout_ms: Some(0),
+        },
+        Op::TcpAdopt {
+            token: u64::MAX - 1,
+        },
+        Op::TcpSetOption {
+            socket: s,
+            nodelay: Some(false),
+            keepalive: Some(true),
+        },
+        Op::TcpStatus { socket: s },
+        Op::TcpShow { socket: None },
+        Op::TcpShow { socket: Some(s) },
+        Op::StreamAttach { token: 42 },
+        Op::SocketOpen {
+            kind: SocketKind::Tcp,
+        },
+    ] {
+        roundtrip_request(op);
+    }
+}
+
+#[test]
+fn tcp_wire_forms() {
+    let line = br#"{"id":5,"op":"tcp_connect","address":"2001:db8::1","port":80}"#;
+    let r: Request = decode_line(line).unwrap();
+    assert_eq!(
+        r.op,
+        Op::TcpConnect {
+            address: "2001:db8::1".parse().unwrap(),
+            zone: None,
+            port: 80,
+            nodelay: None,
+            timeout_ms: None
+        }
+    );
+    let r: Request = decode_line(br#"{"id":6,"op":"tcp_listen","port":21}"#).unwrap();
+    assert_eq!(
+        r.op,
+        Op::TcpListen {
+            address: None,
+            zone: None,
+            port: 21
+        }
+    );
+    let r: Request = decode_line(br#"{"id":7,"op":"stream_attach","token":9}"#).unwrap();
+    assert_eq!(r.op, Op::StreamAttach { token: 9 });
+    let v: serde_json::Value = serde_json::from_slice(&encode_line(&Response::ok(
+        5,
+        Reply::TcpConnection(TcpConnectionInfo {
+            socket: SocketId(1),
+            local: ep("fe80::2", 40000, Some("tap0")),
+            peer: ep("fe80::1", 80, Some("tap0")),
+            token: 77,
+        }),
+    )))
+    .unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!({"id":5,"ok":{"type":"tcp_connection","socket":1,
+            "local":{"address":"fe80::2","port":40000,"zone":"tap0"},
+            "peer":{"address":"fe80::1","port":80,"zone":"tap0"},"token":77}})
+    );
+    let e: Response =
+        decode_line(br#"{"id":5,"error":{"kind":"connection_refused","message":"refused"}}"#)
+            .unwrap();
+    assert_eq!(
+        e.into_result().unwrap_err().kind,
+        ErrorKind::ConnectionRefused
+    );
+    assert_eq!(
+        ep("fe80::1", 7, Some("tap0")).to_string(),
+        "[fe80::1%tap0]:7"
+    );
+}
+
+#[test]
+fn tcp_replies_roundtrip() {
+    roundtrip_response(Response::ok(
+        1,
+        Reply::TcpListening {
+            socket: SocketId(2),
+            local: ep("::", 5001, None),
+        },
+    ));
+    roundtrip_response(Response::ok(
+        1,
+        Reply::TcpStatus(TcpStatusInfo {
+            state: "CLOSE-WAIT".into(),
+            local: ep("2001:db8::2", 5001, None),
+            peer: Some(ep("2001:db8::1", 40000, None)),
+            readable: 10,
+            eof: true,
+            send_space: 65536,
+            error: Some("connection reset".into()),
+            error_kind: Some(ErrorKind::ConnectionReset),
+            pending_accepts: 0,
+            attached: true,
+        }),
+    ));
+    let info = TcpInfo {
+        state: "ESTABLISHED".into(),
+        local: ep("2001:db8::2", 5001, None),
+        remote: ep("2001:db8::1", 40000, None),
+        socket: Some(SocketId(4)),
+        orphan: false,
+        congestion_control: "cubic".into(),
+        cwnd: 14600,
+        ssthresh: u32::MAX,
+        in_recovery: false,
+        srtt_us: Some(1200),
+        rttvar_us: 600,
+        rto_ms: 200,
+        backoff: 0,
+        retransmissions: 3,
+        timeouts: 0,
+        fast_retransmits: 1,
+        mss: 1440,
+        path_mtu: 1500,
+        snd_wnd: 65535,
+        rcv_wnd: 65535,
+        snd_wscale: 7,
+        rcv_wscale: 7,
+        timestamps: true,
+        sack: true,
+        nodelay: false,
+        iss: 1,
+        irs: 2,
+        snd_una: 3,
+        snd_nxt: 4,
+        snd_max: 4,
+        rcv_nxt: 5,
+        bytes_in_flight: 1,
+        send_buffered: 2,
+        recv_buffered: 3,
+        ooo_bytes: 0,
+        bytes_acked: 100,
+        bytes_received: 200,
+        segs_out: 10,
+        segs_in: 12,
+        challenge_acks: 0,
+        last_error: None,
+    };
+    roundtrip_response(Response::ok(
+        1,
+        Reply::Tcp {
+            connections: vec![info.clone()],
+        },
+    ));
+    let v = serde_json::to_value(&info).unwrap();
+    for k in [
+        "state",
+        "local",
+        "remote",
+        "cwnd",
+        "ssthresh",
+        "srtt_us",
+        "rttvar_us",
+        "rto_ms",
+        "retransmissions",
+        "bytes_acked",
+        "congestion_control",
+    ] {
+        assert!(v.get(k).is_some(), "{k} missing");
+    }
+}

@@ -178,35 +178,195 @@ fn if_index(name: &str) -> io::Result<u32> {
 // ----- sixstack, through its daemon -----------------------------------------------------
 
 /// sixstack, through the daemon at `control` (`SIXSTACK_CONTROL` or the default when
-/// `None`). Zones are the daemon's interface names or indexes.
+/// `None`). Zones are the daemon's interface indexes (a `scope_id`); [`Net::resolve`]
+/// turns a `%name` into the daemon's index for it.
 #[derive(Debug, Clone, Default)]
 pub struct SixstackNet {
     pub control: Option<std::path::PathBuf>,
+}
+
+impl SixstackNet {
+    fn path(&self) -> std::path::PathBuf {
+        self.control
+            .clone()
+            .unwrap_or_else(sixstack_client::control_path)
+    }
+}
+
+/// A `std` address as the client's: a non-zero scope id is the daemon's interface index.
+fn to_six(a: SocketAddr) -> io::Result<sixstack_client::SocketAddr> {
+    match a {
+        SocketAddr::V6(v) => Ok(v.into()),
+        SocketAddr::V4(_) => Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            format!("{a}: sixstack is an IPv6 stack"),
+        )),
+    }
+}
+
+/// The daemon's index of its interface `name`.
+fn daemon_index(control: &std::path::Path, name: &str) -> io::Result<u32> {
+    let mut c = sixstack_client::Connection::open_at(control, "sixstack net")?;
+    match c.call(sixstack_client::api::Op::LinkShow {
+        dev: Some(name.to_string()),
+    })? {
+        sixstack_client::api::Reply::Links { links } => links
+            .first()
+            .map(|l| l.index)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("no interface {name}"))),
+        _ => Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "unexpected answer to link_show",
+        )),
+    }
+}
+
+/// The client's address as a `std` one; a zone by name becomes the daemon's index.
+fn to_std(control: &std::path::Path, a: sixstack_client::SocketAddr) -> io::Result<SocketAddr> {
+    use sixstack_client::Zone;
+    let scope = match a.zone {
+        None => 0,
+        Some(Zone::Index(i)) => i,
+        Some(z) => match z.as_name() {
+            Some(n) => daemon_index(control, n)?,
+            None => 0,
+        },
+    };
+    Ok(SocketAddr::V6(std::net::SocketAddrV6::new(
+        a.ip, a.port, 0, scope,
+    )))
+}
+
+struct SixStream {
+    s: sixstack_client::TcpStream,
+    control: std::path::PathBuf,
+}
+
+impl Read for SixStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.s.read(buf)
+    }
+}
+
+impl Write for SixStream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.s.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.s.flush()
+    }
+}
+
+impl Stream for SixStream {
+    fn shutdown_write(&self) -> io::Result<()> {
+        self.s.shutdown(std::net::Shutdown::Write)
+    }
+    fn set_read_timeout(&self, t: Option<Duration>) -> io::Result<()> {
+        self.s.set_read_timeout(t)
+    }
+    fn set_write_timeout(&self, t: Option<Duration>) -> io::Result<()> {
+        self.s.set_write_timeout(t)
+    }
+    fn set_nodelay(&self, on: bool) -> io::Result<()> {
+        self.s.set_nodelay(on)
+    }
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        to_std(&self.control, self.s.local_addr()?)
+    }
+    fn peer_addr(&self) -> io::Result<SocketAddr> {
+        to_std(&self.control, self.s.peer_addr()?)
+    }
+    fn try_clone(&self) -> io::Result<Box<dyn Stream>> {
+        Ok(Box::new(SixStream {
+            s: self.s.try_clone()?,
+            control: self.control.clone(),
+        }))
+    }
+}
+
+struct SixListener {
+    l: sixstack_client::TcpListener,
+    control: std::path::PathBuf,
+}
+
+impl Listener for SixListener {
+    fn accept(&self) -> io::Result<(Box<dyn Stream>, SocketAddr)> {
+        let (s, peer) = self.l.accept()?;
+        let peer = to_std(&self.control, peer)?;
+        Ok((
+            Box::new(SixStream {
+                s,
+                control: self.control.clone(),
+            }),
+            peer,
+        ))
+    }
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        to_std(&self.control, self.l.local_addr()?)
+    }
+}
+
+struct SixDatagram {
+    u: sixstack_client::UdpSocket,
+    control: std::path::PathBuf,
+}
+
+impl Datagram for SixDatagram {
+    fn send_to(&self, buf: &[u8], to: SocketAddr) -> io::Result<usize> {
+        self.u.send_to(buf, to_six(to)?)
+    }
+    fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        let (n, from) = self.u.recv_from(buf)?;
+        Ok((n, to_std(&self.control, from)?))
+    }
+    fn set_read_timeout(&self, t: Option<Duration>) -> io::Result<()> {
+        self.u.set_read_timeout(t)
+    }
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        to_std(&self.control, self.u.local_addr()?)
+    }
 }
 
 impl Net for SixstackNet {
     fn name(&self) -> &'static str {
         "sixstack"
     }
-    fn connect(&self, to: SocketAddr, _timeout: Option<Duration>) -> io::Result<Box<dyn Stream>> {
-        Err(not_yet(&format!("TCP connect to {to}")))
+    fn connect(&self, to: SocketAddr, timeout: Option<Duration>) -> io::Result<Box<dyn Stream>> {
+        let control = self.path();
+        let s = sixstack_client::TcpStream::connect_at(&control, &to_six(to)?, timeout)?;
+        Ok(Box::new(SixStream { s, control }))
     }
+    /// The backlog is the stack's (`TcpConfig::accept_backlog`).
     fn listen(&self, at: SocketAddr, _backlog: u32) -> io::Result<Box<dyn Listener>> {
-        Err(not_yet(&format!("TCP listen on {at}")))
+        let control = self.path();
+        let l = sixstack_client::TcpListener::bind_at(&control, to_six(at)?)?;
+        Ok(Box::new(SixListener { l, control }))
     }
     fn bind_udp(&self, at: SocketAddr) -> io::Result<Box<dyn Datagram>> {
-        Err(not_yet(&format!("UDP on {at}")))
+        let control = self.path();
+        let u = sixstack_client::UdpSocket::bind_at(&control, false, to_six(at)?)?;
+        Ok(Box::new(SixDatagram { u, control }))
     }
     fn resolve(&self, host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
-        Err(not_yet(&format!("resolving {host} port {port}")))
+        let control = self.path();
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let found = match host.parse::<sixstack_client::ScopedAddr>() {
+            Ok(a) => vec![a],
+            Err(_) => {
+                let mut c = sixstack_client::Connection::open_at(&control, "sixstack net")?;
+                sixstack_client::resolve_with(&mut c, host)?
+            }
+        };
+        found
+            .into_iter()
+            .map(|a| {
+                to_std(
+                    &control,
+                    sixstack_client::SocketAddr::with_zone(a.addr, a.zone, port),
+                )
+            })
+            .collect()
     }
-}
-
-fn not_yet(what: &str) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::Unsupported,
-        format!("{what} through sixstack is not wired yet (TCP in the client library)"),
-    )
 }
 
 #[cfg(test)]

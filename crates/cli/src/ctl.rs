@@ -40,6 +40,7 @@ pub fn usage(cmd: &str) -> &'static str {
         }
         "stats" => "sixstack stats [--json]",
         "events" => "sixstack events [--json]",
+        "tcp" => "sixstack tcp [show] [--json]",
         _ => "",
     }
 }
@@ -222,11 +223,83 @@ pub fn parse(cmd: &str, args: &[String]) -> Result<Command, String> {
             dev: dev_or_name(rest)?.filter(|d| d != "all"),
         },
         ("stats", "show") if rest.is_empty() => Op::Stats {},
+        ("tcp", v) if is_show(v) && rest.is_empty() => Op::TcpShow { socket: None },
+        ("tcp", w) => return Err(format!("tcp: unknown word {w:?} (sixstack tcp show)")),
         ("events", "show") if rest.is_empty() => Op::SubscribeEvents {},
         ("stats" | "events", w) => return Err(format!("{cmd} takes no argument, not {w:?}")),
         (_, w) => return Err(format!("{cmd}: unknown word {w:?}")),
     };
     Ok(Command { op, json, control })
+}
+
+/// `ss -ti`'s layout: a line of state, queues and ends, then the variables indented.
+fn write_tcp(out: &mut dyn Write, conns: &[api::TcpInfo]) -> io::Result<()> {
+    writeln!(
+        out,
+        "{:<12} {:>8} {:>8} {:<40} {:<40}",
+        "State", "Recv-Q", "Send-Q", "Local Address:Port", "Peer Address:Port"
+    )?;
+    for c in conns {
+        writeln!(
+            out,
+            "{:<12} {:>8} {:>8} {:<40} {:<40}",
+            c.state,
+            c.recv_buffered,
+            c.send_buffered,
+            c.local.to_string(),
+            c.remote.to_string()
+        )?;
+        let ms = |us: u64| format!("{}.{:03}", us / 1000, us % 1000);
+        let srtt = c
+            .srtt_us
+            .map(|s| format!("rtt:{}/{}", ms(s), ms(c.rttvar_us)))
+            .unwrap_or_else(|| "rtt:-".into());
+        let ssthresh = if c.ssthresh >= u32::MAX / 2 {
+            "ssthresh:-".to_string()
+        } else {
+            format!("ssthresh:{}", c.ssthresh)
+        };
+        let mut flags = Vec::new();
+        if c.sack {
+            flags.push("sack");
+        }
+        if c.timestamps {
+            flags.push("ts");
+        }
+        if c.nodelay {
+            flags.push("nodelay");
+        }
+        if c.in_recovery {
+            flags.push("recovery");
+        }
+        if c.orphan {
+            flags.push("orphan");
+        }
+        writeln!(
+            out,
+            "\t {} {} wscale:{},{} rto:{} {srtt} mss:{} pmtu:{} cwnd:{} {ssthresh} \
+             bytes_acked:{} bytes_received:{} segs_out:{} segs_in:{} retrans:{} timeouts:{} \
+             fast_retrans:{} snd_wnd:{} rcv_wnd:{}",
+            flags.join(" "),
+            c.congestion_control,
+            c.snd_wscale,
+            c.rcv_wscale,
+            c.rto_ms,
+            c.mss,
+            c.path_mtu,
+            c.cwnd,
+            c.bytes_acked,
+            c.bytes_received,
+            c.segs_out,
+            c.segs_in,
+            c.retransmissions,
+            c.timeouts,
+            c.fast_retransmits,
+            c.snd_wnd,
+            c.rcv_wnd,
+        )?;
+    }
+    Ok(())
 }
 
 fn is_show(v: &str) -> bool {
@@ -331,6 +404,7 @@ pub fn run(c: &Command, name: &str, out: &mut dyn Write) -> io::Result<()> {
             Reply::Mld { interfaces } => serde_json::to_value(interfaces),
             Reply::Neighbors { neighbors } => serde_json::to_value(neighbors),
             Reply::Stats(s) => serde_json::to_value(s),
+            Reply::Tcp { connections } => serde_json::to_value(connections),
             other => serde_json::to_value(other),
         }
         .map_err(io::Error::other)?;
@@ -371,6 +445,7 @@ pub fn run(c: &Command, name: &str, out: &mut dyn Write) -> io::Result<()> {
         }),
         Reply::Neighbors { neighbors } => neighbors.iter().try_for_each(|n| write_neigh(out, n)),
         Reply::Stats(s) => write_stats(out, &s),
+        Reply::Tcp { connections } => write_tcp(out, &connections),
         // Silent on success, as iproute2 (`--json` shows the count).
         _ => Ok(()),
     }
@@ -802,6 +877,10 @@ mod tests {
         );
         assert_eq!(p("stats", "--json").unwrap().op, Op::Stats {});
         assert_eq!(p("events", "").unwrap().op, Op::SubscribeEvents {});
+        assert_eq!(p("tcp", "").unwrap().op, Op::TcpShow { socket: None });
+        let t = p("tcp", "show --json").unwrap();
+        assert!(t.json);
+        assert!(p("tcp", "flush").is_err());
         let c = p("stats", "--control /tmp/x.sock").unwrap();
         assert_eq!(c.control, Some(PathBuf::from("/tmp/x.sock")));
     }

@@ -104,6 +104,9 @@ enum Command {
     /// Stream the events of the running daemon until interrupted.
     #[command(after_help = CTL_HELP_EVENTS)]
     Events(Rest),
+    /// The TCP connections of the running daemon with cwnd, ssthresh, RTT, RTO (ss -ti).
+    #[command(after_help = CTL_HELP_TCP)]
+    Tcp(Rest),
     /// Send ICMPv6 echo requests through the daemon (iputils' ping options).
     #[command(after_help = PING_HELP)]
     Ping6(probe_cmd::PingArgs),
@@ -256,6 +259,7 @@ fn main() -> ExitCode {
         Command::Neigh(r) => control("neigh", r),
         Command::Stats(r) => control("stats", r),
         Command::Events(r) => control("events", r),
+        Command::Tcp(r) => control("tcp", r),
         Command::Ping6(a) => probe_cmd::ping6(a),
         Command::Tracert6(a) => probe_cmd::tracert6(a),
         Command::Ttcp(a) => stream_cmd::ttcp(a),
@@ -304,6 +308,9 @@ Exit status: 0 done, 1 the daemon cannot be reached, 2 a usage error.";
 const CTL_HELP_EVENTS: &str = "Usage:\n  sixstack events [--json]\n\n\
 One line (or JSON object) per event: addresses, neighbors, routers, prefixes, MLD, path MTU,\n\
 links going up and down. Runs until interrupted.";
+const CTL_HELP_TCP: &str = "Usage:\n  sixstack tcp [show] [--json]\n\n\
+One line per connection as `ss -ti`: state, local and peer, congestion control, cwnd,\n\
+ssthresh, srtt/rttvar, rto, retransmissions. --json gives every variable of each.";
 const PING_HELP: &str = "Examples:\n  sixstack ping6 -c 3 2001:db8::1\n  ping6 fe80::1%tap0\n  \
 sixstack ping6 -s 8000 -M want 2001:db8::1\n  sixstack ping6 -c 1 --json 2001:db8::1 | jq .\n\n\
 Lines and statistics as iputils' ping. Ctrl-C stops and prints the statistics.\n\

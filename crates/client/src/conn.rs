@@ -198,8 +198,13 @@ pub(crate) fn unexpected(r: &Reply) -> io::Error {
 
 /// An [`ApiError`] as an [`io::Error`] of the nearest kind, carrying it.
 pub fn to_io(e: ApiError) -> io::Error {
+    io::Error::new(io_kind(e.kind), e)
+}
+
+/// The [`io::ErrorKind`] nearest to the daemon's.
+pub fn io_kind(k: ErrorKind) -> io::ErrorKind {
     use io::ErrorKind as K;
-    let kind = match e.kind {
+    match k {
         ErrorKind::NoSuchInterface | ErrorKind::NoSuchSocket | ErrorKind::NotFound => K::NotFound,
         ErrorKind::NoRoute => K::HostUnreachable,
         ErrorKind::NoSourceAddress => K::AddrNotAvailable,
@@ -216,8 +221,7 @@ pub fn to_io(e: ApiError) -> io::Error {
             K::Unsupported
         }
         ErrorKind::TableFull | ErrorKind::Host | ErrorKind::Other => K::Other,
-    };
-    io::Error::new(kind, e)
+    }
 }
 
 /// The daemon's error inside an [`io::Error`] from this crate, if it was one.

@@ -1,7 +1,7 @@
 //! sixstack-client: what applications link to use the sixstack daemon (`sixstack run`).
 //!
-//! - [`UdpSocket`] (UDP, and UDP-Lite with [`UdpSocket::bind_udplite`]) and [`RawSocket`],
-//!   blocking, in the shape of `std::net`;
+//! - [`TcpStream`] and [`TcpListener`], [`UdpSocket`] (UDP, and UDP-Lite with
+//!   [`UdpSocket::bind_udplite`]) and [`RawSocket`], blocking, in the shape of `std::net`;
 //! - addresses with zones: [`SocketAddr`] (`[fe80::1%tap0]:7`), and
 //!   [`sixstack_wire::addr::ScopedAddr`] (`fe80::1%tap0`) for addresses without a port;
 //! - [`resolve`]: a name or a literal to addresses in RFC 6724 §6 order, by the daemon;
@@ -18,15 +18,17 @@
 mod addr;
 mod conn;
 mod socket;
+mod tcp;
 
 use std::io;
 use std::path::Path;
 
 pub use addr::{SocketAddr, ToSocketAddrs};
-pub use conn::{Connection, api_error, control_path, to_io};
+pub use conn::{Connection, api_error, control_path, io_kind, to_io};
 pub use sixstack_api as api;
 pub use sixstack_wire::addr::{ScopedAddr, Zone};
 pub use socket::{Datagram, RawPacket, RawSocket, UdpSocket};
+pub use tcp::{Incoming, TcpListener, TcpStream, tcp_connections};
 
 /// A host name or an address literal (`fe80::1%tap0` included) as addresses, best first
 /// (RFC 6724 §6, by the daemon's own source addresses and routes). A literal needs no

@@ -77,6 +77,10 @@ pub struct Config {
     #[serde(default)]
     pub dns: Vec<Ipv6Addr>,
     pub seed: Option<u64>,
+    /// A loopback interface `lo` with ::1 (RFC 4291 §2.5.3), so that clients of the
+    /// daemon reach each other through the stack (TCP and UDP to ::1).
+    #[serde(default)]
+    pub loopback: bool,
     #[serde(default, rename = "interface")]
     pub interfaces: Vec<InterfaceConfig>,
     #[serde(default, rename = "route")]

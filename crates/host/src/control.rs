@@ -11,7 +11,7 @@ use sixstack_wire::proto::IpProtocol;
 
 use crate::conn::ConnId;
 use crate::convert;
-use crate::daemon::{Daemon, LinkSpec, PendingRecv};
+use crate::daemon::{Daemon, LinkSpec, PendingRecv, Wait};
 use crate::resolve;
 use crate::state::{AddrState, LinkState, RouteState};
 
@@ -55,6 +55,19 @@ impl Daemon {
                 "the first request must be hello with the protocol version",
             )),
             Op::Recv { socket, timeout_ms } => return self.recv(c, id, socket, timeout_ms),
+            Op::TcpConnect {
+                address,
+                zone,
+                port,
+                nodelay,
+                timeout_ms,
+            } => match self.tcp_connect_op(c, id, address, zone, port, nodelay, timeout_ms) {
+                Ok(()) => return None,
+                Err(e) => Err(e),
+            },
+            Op::TcpAccept { socket, timeout_ms } => {
+                return self.tcp_accept_op(c, id, socket, timeout_ms);
+            }
             Op::Resolve { name } => match self.resolve(&name) {
                 Ok(Some(r)) => Ok(r),
                 Ok(None) => return self.start_dns(c, id, &name),
@@ -95,7 +108,23 @@ impl Daemon {
     fn handle(&mut self, c: ConnId, id: u64, op: Op) -> Answer {
         let now = self.clock.now();
         match op {
-            Op::Hello { .. } | Op::Recv { .. } => Err(err(ErrorKind::BadRequest, "unreachable")),
+            Op::Hello { .. } | Op::Recv { .. } | Op::TcpConnect { .. } | Op::TcpAccept { .. } => {
+                Err(err(ErrorKind::BadRequest, "unreachable"))
+            }
+            Op::TcpListen {
+                address,
+                zone,
+                port,
+            } => self.tcp_listen_op(c, address, zone, port),
+            Op::TcpAdopt { token } => self.tcp_adopt(c, token),
+            Op::TcpSetOption {
+                socket,
+                nodelay,
+                keepalive,
+            } => self.tcp_set_option(c, socket, nodelay, keepalive),
+            Op::TcpStatus { socket } => self.tcp_status_op(c, socket),
+            Op::TcpShow { socket } => self.tcp_show(c, socket),
+            Op::StreamAttach { token } => self.stream_attach(c, token),
             Op::LinkShow { dev } => {
                 let ids = self.devs(dev.as_deref())?;
                 let links = ids
@@ -325,6 +354,12 @@ impl Daemon {
                     api::SocketKind::Raw { next_header } => {
                         self.stack.raw_open(IpProtocol(next_header))
                     }
+                    api::SocketKind::Tcp | api::SocketKind::TcpListener => {
+                        return Err(err(
+                            ErrorKind::Invalid,
+                            "TCP sockets come from tcp_connect, tcp_listen and tcp_accept",
+                        ));
+                    }
                 }
                 .map_err(core_err)?;
                 let conn = self
@@ -414,10 +449,15 @@ impl Daemon {
                 Ok(Reply::Done)
             }
             Op::Close { socket } => {
-                let (h, _) = self.socket(c, socket)?;
-                let _ = self.stack.close(now, h);
+                let (h, kind) = self.socket(c, socket)?;
                 if let Some(conn) = self.conns.get_mut(&c) {
                     conn.sockets.remove(&socket);
+                }
+                match kind {
+                    api::SocketKind::Tcp | api::SocketKind::TcpListener => self.release_tcp(h),
+                    _ => {
+                        let _ = self.stack.close(now, h);
+                    }
                 }
                 // A recv waiting on it ends as a blocked recv() does on close.
                 let waiting: Vec<u64> = self
@@ -634,6 +674,7 @@ impl Daemon {
                     id,
                     socket,
                     deadline,
+                    wait: Wait::Recv,
                 });
                 None
             }

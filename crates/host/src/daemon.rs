@@ -29,6 +29,8 @@ use crate::tap::{self, Tap, TapInput};
 
 /// How often devices are checked for carrier and for having vanished or come back.
 const CARRIER_POLL: StdDuration = StdDuration::from_millis(500);
+/// Inputs of each kind taken in one turn of the loop before the stack is pumped.
+const BATCH: usize = 64;
 /// How long a stopping daemon waits for its final Router Advertisements: a little over
 /// MIN_DELAY_BETWEEN_RAS (RFC 4861 §10), the longest the rate limit can hold one back.
 const FINAL_ADVERT_WAIT: StdDuration = StdDuration::from_millis(3500);
@@ -121,7 +123,11 @@ pub(crate) struct TapSlot {
 
 /// One client connection.
 pub(crate) struct Conn {
-    pub out: mpsc::Sender<Vec<u8>>,
+    pub out: mpsc::Sender<conn::Out>,
+    /// The reader task, stopped when the connection is dropped.
+    pub reader: tokio::task::AbortHandle,
+    /// Set once the connection carries a TCP stream ([`api::Op::StreamAttach`]).
+    pub stream: Option<crate::tcp::Stream>,
     pub hello: bool,
     pub client: String,
     pub sockets: BTreeMap<api::SocketId, (SocketHandle, api::SocketKind)>,
@@ -132,12 +138,21 @@ pub(crate) struct Conn {
     pub missed: u64,
 }
 
-/// A `recv` waiting for data.
+/// A `recv` waiting for data, a `tcp_connect` for its handshake, a `tcp_accept` for a
+/// connection.
 pub(crate) struct PendingRecv {
     pub conn: ConnId,
     pub id: u64,
     pub socket: api::SocketId,
     pub deadline: Option<Instant>,
+    pub wait: Wait,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Wait {
+    Recv,
+    TcpConnect,
+    TcpAccept,
 }
 
 pub struct Daemon {
@@ -165,6 +180,10 @@ pub struct Daemon {
     pub(crate) pending: Vec<PendingRecv>,
     /// `resolve`s waiting for a DNS answer.
     pub(crate) dns_pending: Vec<crate::lookup::PendingDns>,
+    /// TCP connections handed to clients, by stream token.
+    pub(crate) tcp: BTreeMap<u64, crate::tcp::TcpEntry>,
+    pub(crate) token_key: u64,
+    pub(crate) next_token: u64,
 }
 
 pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], String> {
@@ -223,7 +242,15 @@ impl Daemon {
             next_conn: 1,
             pending: Vec::new(),
             dns_pending: Vec::new(),
+            tcp: BTreeMap::new(),
+            token_key: u64::from_ne_bytes(random_bytes::<8>()?),
+            next_token: 1,
         };
+        if d.config.loopback {
+            let now = d.clock.now();
+            let id = d.stack.add_interface(now, IfaceConfig::loopback());
+            d.names.insert(id, "lo".to_string());
+        }
         if let Err(e) = d.open_initial_links() {
             d.stop();
             return Err(e);
@@ -630,6 +657,20 @@ impl Daemon {
                 _ = carrier.tick() => self.check_devices(),
                 _ = sleep => {}
             }
+            // Whatever else is already there, before one pump for all of it: a burst of
+            // segments gets one pass over the streams, not one each.
+            for _ in 0..BATCH {
+                match self.frames_rx.try_recv() {
+                    Ok((key, input)) => self.on_frame(key, input),
+                    Err(_) => break,
+                }
+            }
+            for _ in 0..BATCH {
+                match self.ctl_rx.try_recv() {
+                    Ok(input) => self.on_conn_input(input),
+                    Err(_) => break,
+                }
+            }
             self.poll_and_pump();
         }
         let now = self.clock.now();
@@ -708,11 +749,13 @@ impl Daemon {
     fn on_accept(&mut self, stream: UnixStream) {
         let id = self.next_conn;
         self.next_conn += 1;
-        let out = conn::spawn(id, stream, self.ctl_tx.clone());
+        let (out, reader) = conn::spawn(id, stream, self.ctl_tx.clone());
         self.conns.insert(
             id,
             Conn {
                 out,
+                reader,
+                stream: None,
                 hello: false,
                 client: String::new(),
                 sockets: BTreeMap::new(),
@@ -740,17 +783,44 @@ impl Daemon {
                 self.drop_conn(c);
             }
             ConnInput::Closed(c) => self.drop_conn(c),
+            ConnInput::Attach(c, line, verdict) => {
+                if let Some(r) = self.on_line(c, &line) {
+                    // The last line before the stream's bytes, when it attached.
+                    if let Some(conn) = self.conns.get(&c) {
+                        let _ = conn.out.try_send(conn::Out::Line(api::encode_line(&r)));
+                    }
+                }
+                let credit = self
+                    .conns
+                    .get(&c)
+                    .and_then(|k| k.stream.as_ref())
+                    .map(|s| s.credit.clone());
+                let _ = verdict.send(credit);
+            }
+            ConnInput::Data(c, data) => self.stream_data(c, data),
+            ConnInput::StreamEof(c) => self.stream_eof(c),
+            ConnInput::Wrote(c, n) => self.stream_wrote(c, n),
+            ConnInput::WriteFailed(c) => self.stream_write_failed(c),
         }
     }
 
     /// A client went: every socket it opened is closed (a dying client leaves nothing).
-    fn drop_conn(&mut self, c: ConnId) {
+    pub(crate) fn drop_conn(&mut self, c: ConnId) {
         let Some(conn) = self.conns.remove(&c) else {
             return;
         };
+        conn.reader.abort();
         let now = self.clock.now();
-        for (h, _) in conn.sockets.values() {
-            let _ = self.stack.close(now, *h);
+        for (h, kind) in conn.sockets.values() {
+            match kind {
+                api::SocketKind::Tcp | api::SocketKind::TcpListener => self.release_tcp(*h),
+                _ => {
+                    let _ = self.stack.close(now, *h);
+                }
+            }
+        }
+        if let Some(st) = conn.stream {
+            self.stream_gone(st);
         }
         self.pending.retain(|p| p.conn != c);
         self.drop_dns(c);
@@ -761,7 +831,14 @@ impl Daemon {
         let Some(conn) = self.conns.get(&c) else {
             return;
         };
-        if conn.out.try_send(api::encode_line(r)).is_err() {
+        if conn.stream.is_some() {
+            return; // its bytes are the TCP connection's now
+        }
+        if conn
+            .out
+            .try_send(conn::Out::Line(api::encode_line(r)))
+            .is_err()
+        {
             let now = self.clock.now();
             self.log.warn(
                 now,
@@ -780,6 +857,9 @@ impl Daemon {
     pub(crate) fn pump(&mut self) {
         // First, so that a retried query goes out with this pump's frames.
         self.serve_dns();
+        // Before the frames too: what the streams send, and the window updates of what
+        // they took, go out now.
+        self.serve_streams();
         while let Some((id, frame)) = self.stack.transmit() {
             let Some(slot) = self.taps.get_mut(&id) else {
                 continue;
@@ -812,6 +892,9 @@ impl Daemon {
             let Some(sub) = conn.subscription else {
                 continue;
             };
+            if conn.stream.is_some() {
+                continue;
+            }
             if conn.out.capacity() <= conn::EVENT_HEADROOM {
                 conn.missed += 1;
                 continue;
@@ -825,16 +908,20 @@ impl Daemon {
                         missed: conn.missed,
                     },
                 };
-                let _ = conn.out.try_send(api::encode_line(&Response {
-                    id: sub,
-                    body: api::Body::Event(lag),
-                }));
+                let _ = conn
+                    .out
+                    .try_send(conn::Out::Line(api::encode_line(&Response {
+                        id: sub,
+                        body: api::Body::Event(lag),
+                    })));
                 conn.missed = 0;
             }
-            let _ = conn.out.try_send(api::encode_line(&Response {
-                id: sub,
-                body: api::Body::Event(ev.clone()),
-            }));
+            let _ = conn
+                .out
+                .try_send(conn::Out::Line(api::encode_line(&Response {
+                    id: sub,
+                    body: api::Body::Event(ev.clone()),
+                })));
         }
     }
 
@@ -846,29 +933,40 @@ impl Daemon {
         let now = self.clock.now();
         let pending = std::mem::take(&mut self.pending);
         for p in pending {
-            match self.try_recv(p.conn, p.socket) {
+            let r = match p.wait {
+                Wait::Recv => self.try_recv(p.conn, p.socket),
+                Wait::TcpConnect => self.try_connected(p.conn, p.socket),
+                Wait::TcpAccept => self.try_accept(p.conn, p.socket),
+            };
+            match r {
                 Ok(reply) => self.send(p.conn, &Response::ok(p.id, reply)),
                 Err(e) if e.kind == ErrorKind::WouldBlock => {
                     if p.deadline.is_some_and(|d| d <= now) {
-                        self.send(
-                            p.conn,
-                            &Response::error(
-                                p.id,
-                                ErrorKind::TimedOut,
-                                "no data before the timeout",
-                            ),
-                        );
+                        let what = match p.wait {
+                            Wait::Recv => "no data before the timeout",
+                            Wait::TcpConnect => "the connection was not established in time",
+                            Wait::TcpAccept => "no connection came before the timeout",
+                        };
+                        if p.wait == Wait::TcpConnect {
+                            self.forget_tcp(p.conn, p.socket, true);
+                        }
+                        self.send(p.conn, &Response::error(p.id, ErrorKind::TimedOut, what));
                     } else {
                         self.pending.push(p);
                     }
                 }
-                Err(e) => self.send(
-                    p.conn,
-                    &Response {
-                        id: p.id,
-                        body: api::Body::Error(e),
-                    },
-                ),
+                Err(e) => {
+                    if p.wait == Wait::TcpConnect {
+                        self.forget_tcp(p.conn, p.socket, true);
+                    }
+                    self.send(
+                        p.conn,
+                        &Response {
+                            id: p.id,
+                            body: api::Body::Error(e),
+                        },
+                    )
+                }
             }
         }
     }

@@ -17,6 +17,7 @@ mod lookup;
 pub mod resolve;
 pub mod state;
 pub mod tap;
+mod tcp;
 
 pub use daemon::{Options, run, serve};
 pub use log::LogFormat;
