@@ -6,7 +6,8 @@
 //!
 //! ```text
 //! tcp_bench serve ADDR PORT                 kernel listener on [ADDR]:PORT
-//! tcp_bench connect NET ADDR PORT SECS      connections opened and closed, for SECS seconds
+//! tcp_bench connect NET ADDR PORT SECS [MAX]  connections opened and closed, for SECS
+//!                                             seconds or MAX connections
 //! tcp_bench pingpong NET ADDR PORT COUNT    COUNT 1-byte requests and responses on one connection
 //! ```
 //!
@@ -42,11 +43,13 @@ fn main() -> ExitCode {
     let a: Vec<&str> = args.iter().map(String::as_str).collect();
     let r = match a.as_slice() {
         ["serve", addr, port] => serve(addr, port),
-        ["connect", net, addr, port, secs] => connect_loop(net, addr, port, secs),
+        ["connect", net, addr, port, secs, max @ ..] if max.len() <= 1 => {
+            connect_loop(net, addr, port, secs, max.first().copied())
+        }
         ["pingpong", net, addr, port, count] => pingpong(net, addr, port, count),
         _ => {
             eprintln!(
-                "usage: tcp_bench serve ADDR PORT | connect NET ADDR PORT SECS \
+                "usage: tcp_bench serve ADDR PORT | connect NET ADDR PORT SECS [MAX] \
                  | pingpong NET ADDR PORT COUNT   (NET: kernel or the daemon's control socket)"
             );
             return ExitCode::from(2);
@@ -149,14 +152,24 @@ fn percentiles(v: &mut [f64]) -> (f64, f64, f64) {
     (at(0.5), at(0.9), at(0.99))
 }
 
-fn connect_loop(net: &str, addr: &str, port: &str, secs: &str) -> io::Result<()> {
+fn connect_loop(
+    net: &str,
+    addr: &str,
+    port: &str,
+    secs: &str,
+    max: Option<&str>,
+) -> io::Result<()> {
     let to = parse_addr(addr, port)?;
     let secs: f64 = secs.parse().map_err(|_| bad("seconds", secs))?;
+    let max: usize = match max {
+        Some(m) => m.parse().map_err(|_| bad("count", m))?,
+        None => usize::MAX,
+    };
     let (mut connects, mut cycles) = (Vec::new(), Vec::new());
     let mut failed = 0u64;
     let start = clock();
     let mut buf = [0u8; 64];
-    while start.elapsed().as_secs_f64() < secs {
+    while start.elapsed().as_secs_f64() < secs && connects.len() < max {
         let t0 = clock();
         let mut c = match Conn::open(net, to) {
             Ok(c) => c,
@@ -164,6 +177,10 @@ fn connect_loop(net: &str, addr: &str, port: &str, secs: &str) -> io::Result<()>
                 failed += 1;
                 if failed == 1 {
                     eprintln!("tcp_bench: connect: {e}");
+                }
+                if failed >= 100 {
+                    eprintln!("tcp_bench: 100 connects failed; stopping");
+                    break;
                 }
                 continue;
             }
