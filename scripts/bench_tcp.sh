@@ -134,7 +134,6 @@ newns() {
 }
 in_d() { ip netns exec "$ns_d" "$@"; }
 in_k() { ip netns exec "$ns_k" "$@"; }
-in_p() { ip netns exec "$ns_p" "$@"; }
 sx() { SIXSTACK_CONTROL=$ctl "$sixstack" "$@"; }
 
 echo "=== lab: namespaces ${p}{d,k,p}"
@@ -184,7 +183,8 @@ if ! wait_for 100 preferred; then
 fi
 
 # K's listener for the connection and ping-pong runs: one, on [::], for both subjects.
-in_k "$tcp_bench" serve :: 5003 >"$work/serve.out" 2>&1 &
+# (ip netns exec, not in_k: $! must be the listener itself, for the cleanup to end it.)
+ip netns exec "$ns_k" "$tcp_bench" serve :: 5003 >"$work/serve.out" 2>&1 &
 pids+=("$!")
 wait_for 100 grep -q ready "$work/serve.out"
 # Neighbors resolved both ways before anything is timed.
@@ -282,9 +282,9 @@ transfer() {
     forget "$sampling"
   fi
   /usr/bin/python3 - "$work/ttcp-r.err" "$s" "$dir" "$r0" "$r1" "$t0" "$t1" \
-    "$work/tcpshow-$dir.json" >"$work/transfer.result" <<'PY'
+    "$work/tcpshow-$dir.json" "$port" >"$work/transfer.result" <<'PY'
 import json, sys
-err, s, d, r0, r1, t0, t1, show = sys.argv[1:]
+err, s, d, r0, r1, t0, t1, show, port = sys.argv[1:]
 rep = None
 for line in open(err):
     if line.startswith("{"):
@@ -297,7 +297,7 @@ if s == "d" and d == "tx":
     # The daemon's own count: the last `tcp show` of the connection before it ended.
     try:
         c = [c for c in json.load(open(show)) if c["remote"]["address"] == "2001:db8:1::2"
-             and c["state"] != "TIME-WAIT"]
+             and c["remote"]["port"] == int(port)]
         retr = c[-1]["retransmissions"] if c else "-"
     except (OSError, ValueError):
         retr = "-"
@@ -440,11 +440,12 @@ if [ "$perf_secs" != 0 ] && command -v perf >/dev/null; then
   echo "=== where the daemon's time goes: perf record -g -p $daemon for $perf_secs s while"
   echo "    it sends $mb MiB to K (not one of the measured runs)"
   port=5999
-  in_k "$sixstack" ttcp -r -s -l "$buflen" -p "$port" --net kernel 2>"$work/ttcp-r.err" &
+  ip netns exec "$ns_k" "$sixstack" ttcp -r -s -l "$buflen" -p "$port" --net kernel \
+    2>"$work/ttcp-r.err" &
   pid=$!
   pids+=("$pid")
   wait_for 100 grep -q '^ttcp-r: buflen' "$work/ttcp-r.err"
-  in_d "$sixstack" ttcp -t -s -l "$buflen" -n $((mb * 1048576 / buflen)) -p "$port" \
+  ip netns exec "$ns_d" "$sixstack" ttcp -t -s -l "$buflen" -n $((mb * 1048576 / buflen)) -p "$port" \
     --net sixstack --control "$ctl" 2001:db8:1::2 2>"$work/ttcp-t.err" &
   sender=$!
   pids+=("$sender")
