@@ -1,7 +1,8 @@
 //! The stream tools running over sixstack, against real kernel peers, in network
 //! namespaces (issue #5): `curl` and `lftp` against our `ftpd` (list, get, put, EPSV and
-//! EPRT); our `ftp` against `vsftpd` (EPSV and EPRT); `curl --socks5-hostname` and headless
-//! Chromium through `sixstack socks` to Python's `http.server`; `ttcp` to and from `nc`.
+//! EPRT, and lftp's `pget -n 4`: four data connections at once); our `ftp` against `vsftpd` (EPSV and EPRT); `curl --socks5-hostname` and headless
+//! Chromium through `sixstack socks` to Python's `http.server`, and its UDP ASSOCIATE to a
+//! kernel UDP echo; `ttcp` to and from `nc`.
 //!
 //! The daemon runs on a TAP in the switch namespace with a static address; the tools run
 //! there too, with its `SIXSTACK_CONTROL` and `--net sixstack`, so their connections are
@@ -281,6 +282,7 @@ fn summary(conns: &[serde_json::Value]) -> String {
 /// (The kernel's frames are not judged: it leaves checksums to an offload that never
 /// happens on a veth.)
 fn assert_clean_capture(s: &Setup) {
+    let started = Instant::now();
     let mac = s.d.mac("tap0");
     let pcap = s.lab.out_dir().join("br0.pcap");
     let filter = format!(
@@ -323,6 +325,10 @@ fn assert_clean_capture(s: &Setup) {
         .lab
         .count_frames("br0.pcap", &format!("eth.src == {mac} && tcp"));
     assert!(sent > 0, "no TCP segment from the stack in br0.pcap");
+    eprintln!(
+        "tshark over br0.pcap ({sent} TCP segments from the stack): {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 }
 
 // ----- 1. our ftpd, curl and lftp ----------------------------------------------------------
@@ -420,20 +426,22 @@ fn ftpd_over_sixstack_serves_curl_and_lftp() {
     // lftp, passive (EPSV) and active (EPRT): ls, get, put.
     for passive in ["on", "off"] {
         let got = tmp.join(format!("lftp-{passive}.bin"));
+        let pgot = tmp.join(format!("lftp-pget-{passive}.bin"));
         let script = format!(
             "set ftp:passive-mode {passive}; set ftp:ssl-allow no; set net:max-retries 1; \
              set net:timeout 20; set ftp:prefer-epsv yes; \
              open -u alice,pw ftp://[{OURS}]:2121; ls; cls -l pub; get pub/big.bin -o {}; \
-             put {} -o up-lftp-{passive}.bin",
+             put {} -o up-lftp-{passive}.bin; pget -n 4 pub/big.bin -o {}",
             got.display(),
-            local.display()
+            local.display(),
+            pgot.display()
         );
         let started = Instant::now();
         let out =
             s.h.run_timeout(&["lftp", "-c", &script], Duration::from_secs(90));
         let text = expect_success(&format!("lftp, passive {passive}"), &out);
         eprintln!(
-            "lftp (passive {passive}) ls, get {FTP_MB} MB, put 3 MB: {:.1} s",
+            "lftp (passive {passive}) ls, get {FTP_MB} MB, put 3 MB, pget -n 4: {:.1} s",
             started.elapsed().as_secs_f64()
         );
         assert!(
@@ -441,6 +449,8 @@ fn ftpd_over_sixstack_serves_curl_and_lftp() {
             "lftp, passive {passive}: {text}"
         );
         assert_same(&big, &got, &format!("lftp get, passive {passive}"));
+        // Four data connections at once, each from its own offset (REST).
+        assert_same(&big, &pgot, &format!("lftp pget -n 4, passive {passive}"));
         assert_same(
             &local,
             &root.join(format!("up-lftp-{passive}.bin")),
@@ -461,7 +471,7 @@ fn ftpd_over_sixstack_serves_curl_and_lftp() {
         summary(&conns)
     );
     let log = s.lab.log_of("ftpd");
-    for cmd in ["EPSV", "EPRT", "STOR", "RETR", "LIST"] {
+    for cmd in ["EPSV", "EPRT", "STOR", "RETR", "LIST", "REST"] {
         assert!(log.contains(cmd), "no {cmd} in ftpd's log:\n{log}");
     }
     assert!(
@@ -684,6 +694,27 @@ fn socks_over_sixstack_fetches_from_a_kernel_http_server() {
         started.elapsed().as_secs_f64()
     );
 
+    // UDP ASSOCIATE: datagrams through the proxy to a kernel UDP echo, by address and by
+    // name, and the answers back.
+    s.lab.udp_receiver(
+        &s.h,
+        "udp-echo",
+        "udp",
+        &[KERNEL, "9000", "0", "100", "30", "1"],
+    );
+    let out = s.sw.python(
+        PY_SOCKS_UDP,
+        &["1080", KERNEL, WEB_NAME, "9000", "20"],
+        Duration::from_secs(60),
+    );
+    let text = expect_success("the SOCKS UDP client", &out);
+    assert!(text.contains("ok 21"), "{text}");
+    let echoed = netns::udp_reports(&s.lab.log_of("udp-echo"));
+    assert!(
+        echoed.len() >= 21 && echoed.iter().all(|r| r["src"] == OURS && r["ok"] == true),
+        "the echo saw: {echoed:?}"
+    );
+
     // The web server saw the daemon's address, for every request.
     let conns = sampler.finish();
     let wlog = s.lab.log_of("http-server");
@@ -704,6 +735,55 @@ fn socks_over_sixstack_fetches_from_a_kernel_http_server() {
     assert_clean_capture(&s);
     eprintln!("socks test: {:.1} s", t0.elapsed().as_secs_f64());
 }
+
+/// A SOCKS5 UDP ASSOCIATE client (RFC 1928 §7) on the switch's loopback: sends `COUNT`
+/// datagrams of [`netns::pattern`] through the proxy to `ADDR` (ATYP 4) and one to `NAME`
+/// (ATYP 3), one at a time, each resent up to 3 times when no answer comes, and checks
+/// that each comes back with the header naming the sender. Arguments: `PROXY_PORT ADDR
+/// NAME PORT COUNT`. Prints `ok N`.
+const PY_SOCKS_UDP: &str = r#"
+import socket, struct, sys
+pport, addr, name, port, count = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+def pattern(n):
+    return bytes(((k * 31 + 7) & 0xff) for k in range(n))
+def exact(s, n):
+    b = b""
+    while len(b) < n:
+        c = s.recv(n - len(b))
+        assert c, "the proxy closed"
+        b += c
+    return b
+c = socket.create_connection(("::1", pport), timeout=20)
+c.sendall(b"\x05\x01\x00")
+assert exact(c, 2) == b"\x05\x00"
+c.sendall(b"\x05\x03\x00\x04" + bytes(18))
+rep = exact(c, 4)
+assert rep[:2] == b"\x05\x00", rep
+assert rep[3] == 4, rep
+b = exact(c, 18)
+relay = (socket.inet_ntop(socket.AF_INET6, b[:16]), struct.unpack("!H", b[16:])[0])
+u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+u.bind(("::1", 0))
+u.settimeout(2)
+by_addr = b"\x00\x00\x00\x04" + socket.inet_pton(socket.AF_INET6, addr) + struct.pack("!H", port)
+by_name = b"\x00\x00\x00\x03" + bytes([len(name)]) + name.encode() + struct.pack("!H", port)
+n = 0
+for i in range(count + 1):
+    payload = pattern(100 + 50 * i)
+    head = by_addr if i < count else by_name
+    for attempt in range(4):
+        u.sendto(head + payload, relay)
+        try:
+            d, _ = u.recvfrom(70000)
+            break
+        except socket.timeout:
+            assert attempt < 3, "no answer to datagram %d" % i
+    assert d[:22] == by_addr, ("header", i, d[:22])
+    assert d[22:] == payload, ("payload", i)
+    n += 1
+c.close()
+print("ok", n)
+"#;
 
 // ----- 4. ttcp and nc ---------------------------------------------------------------------
 
@@ -799,11 +879,6 @@ fn ttcp_over_sixstack_to_and_from_nc() {
         summary(&conns)
     );
     // tshark finds nothing wrong in what the stack sent (checksums, malformed segments).
-    let started = Instant::now();
     assert_clean_capture(&s);
-    eprintln!(
-        "tshark over the capture: {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
     eprintln!("ttcp test: {:.1} s", t0.elapsed().as_secs_f64());
 }
