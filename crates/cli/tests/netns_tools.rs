@@ -49,12 +49,20 @@ struct Setup {
     sw: Ns,
 }
 
-/// Fails (naming the package) when a peer tool is missing.
-fn need(tool: &str, package: &str) {
+/// Whether the peer tool `tool` is installed; when not, the test says so and passes,
+/// unless SIXSTACK_REQUIRE_ROOT_TESTS=1 (CI), where it fails naming the package.
+fn have(tool: &str, package: &str) -> bool {
+    if netns::which(tool).is_some() {
+        return true;
+    }
+    let why =
+        format!("`{tool}` is not installed (Debian package {package}; scripts/test installs it)");
     assert!(
-        netns::which(tool).is_some(),
-        "`{tool}` is not installed (Debian package {package}; scripts/test installs it)"
+        std::env::var("SIXSTACK_REQUIRE_ROOT_TESTS").as_deref() != Ok("1"),
+        "{why}, and SIXSTACK_REQUIRE_ROOT_TESTS=1"
     );
+    eprintln!("skipped: {why}");
+    false
 }
 
 /// A daemon on tap0 with OURS (and a hosts file naming KERNEL `web.test`), a kernel host
@@ -336,11 +344,12 @@ fn assert_clean_capture(s: &Setup) {
 #[test]
 fn ftpd_over_sixstack_serves_curl_and_lftp() {
     let t0 = Instant::now();
+    if !have("curl", "curl") || !have("lftp", "lftp") {
+        return;
+    }
     let Some(s) = setup("ftpd_over_sixstack_serves_curl_and_lftp") else {
         return;
     };
-    need("curl", "curl");
-    need("lftp", "lftp");
     let tmp = s.lab.tmp_dir().to_path_buf();
     let root = tmp.join("root");
     fs::create_dir_all(root.join("pub")).unwrap();
@@ -487,10 +496,12 @@ fn ftpd_over_sixstack_serves_curl_and_lftp() {
 #[test]
 fn our_ftp_over_sixstack_against_vsftpd() {
     let t0 = Instant::now();
+    if !have("vsftpd", "vsftpd") {
+        return;
+    }
     let Some(s) = setup("our_ftp_over_sixstack_against_vsftpd") else {
         return;
     };
-    need("vsftpd", "vsftpd");
     let tmp = s.lab.tmp_dir().to_path_buf();
     let root = tmp.join("anon");
     fs::create_dir_all(root.join("pub")).unwrap();
@@ -579,11 +590,12 @@ fn our_ftp_over_sixstack_against_vsftpd() {
 #[test]
 fn socks_over_sixstack_fetches_from_a_kernel_http_server() {
     let t0 = Instant::now();
+    if !have("curl", "curl") || !have("chromium", "chromium") {
+        return;
+    }
     let Some(s) = setup("socks_over_sixstack_fetches_from_a_kernel_http_server") else {
         return;
     };
-    need("curl", "curl");
-    need("chromium", "chromium");
     let tmp = s.lab.tmp_dir().to_path_buf();
     let site = tmp.join("site");
     fs::create_dir_all(&site).unwrap();
@@ -790,10 +802,12 @@ print("ok", n)
 #[test]
 fn ttcp_over_sixstack_to_and_from_nc() {
     let t0 = Instant::now();
+    if !have("nc", "netcat-openbsd") {
+        return;
+    }
     let Some(s) = setup("ttcp_over_sixstack_to_and_from_nc") else {
         return;
     };
-    need("nc", "netcat-openbsd");
     let tmp = s.lab.tmp_dir().to_path_buf();
     let len = TTCP_MB << 20;
     let input = tmp.join("in.bin");
