@@ -168,7 +168,9 @@ fn help_lists_the_commands() {
     let out = sixstack(&["--help"], None);
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    for c in ["dump", "demo", "run", "route", "ra", "mld", "ttcp", "ftp", "ftpd", "socks"] {
+    for c in [
+        "dump", "demo", "run", "route", "ra", "mld", "ttcp", "ftp", "ftpd", "socks",
+    ] {
         assert!(text.contains(c), "{c} missing from --help:\n{text}");
     }
 }
