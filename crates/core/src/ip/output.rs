@@ -380,6 +380,9 @@ impl Stack {
                 if next_hop.is_multicast() {
                     let frame = kind.frame(multicast_lladdr(&kind, &next_hop), &pkt);
                     self.push_frame(iface, frame);
+                } else if let Some(lladdr) = i.neighbors.resolved(now, &next_hop) {
+                    let frame = kind.frame(Some(lladdr), &pkt);
+                    self.push_frame(iface, frame);
                 } else {
                     let mut out = Vec::new();
                     let retrans = i.retrans_timer;
