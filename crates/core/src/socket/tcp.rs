@@ -20,7 +20,7 @@ use sixstack_wire::udp::PseudoHeader;
 
 use crate::iface::IfaceId;
 use crate::ip::input::RxMeta;
-use crate::ip::output::{MIN_MTU, build_packet};
+use crate::ip::output::MIN_MTU;
 use crate::socket::SocketHandle;
 use crate::stack::{Error, Stack};
 use crate::time::Instant;
@@ -704,11 +704,15 @@ impl Stack {
         let gone = c.closed;
         let free = gone && c.handle.is_none();
         let tuple = c.tcb.tuple();
+        let route = match out.first() {
+            Some(seg) => self.tcp_route(&seg.dst, zone),
+            None => None,
+        };
         for seg in out {
             if seg.repr.flags.rst() {
                 self.tcp.stats.out_rsts += 1;
             }
-            self.tcp_output(now, zone, seg);
+            self.tcp_output_via(now, zone, route, seg);
         }
         if gone && self.tcp.by_tuple.get(&tuple) == Some(&id) {
             // A new connection of the same four-tuple may form now (RFC 9293 §3.4.2's
@@ -749,29 +753,73 @@ impl Stack {
 
     /// One segment in an IPv6 packet, out by the route to its destination.
     fn tcp_output(&mut self, now: Instant, zone: Option<IfaceId>, seg: Segment) {
-        let mut buf = vec![0u8; seg.repr.header_len() + seg.payload.len()];
+        let route = self.tcp_route(&seg.dst, zone);
+        self.tcp_output_via(now, zone, route, seg);
+    }
+
+    /// The first hop and hop limit for segments to `dst`, when they leave by an interface
+    /// (`None`: to one of our own addresses, or no route: [`Stack::output`] decides).
+    /// Looked up once per flush: every segment of one flush goes the same way.
+    fn tcp_route(
+        &mut self,
+        dst: &Ipv6Addr,
+        zone: Option<IfaceId>,
+    ) -> Option<(IfaceId, Ipv6Addr, u8)> {
+        if self.is_own_addr(dst).is_some() {
+            return None;
+        }
+        let (out, next_hop) = self.route(dst, zone).ok()?;
+        Some((out, next_hop, self.hop_limit_for(out)))
+    }
+
+    /// [`tcp_output`](Self::tcp_output) with the route already looked up: the IPv6 and
+    /// TCP headers and the payload written into one buffer.
+    fn tcp_output_via(
+        &mut self,
+        now: Instant,
+        zone: Option<IfaceId>,
+        route: Option<(IfaceId, Ipv6Addr, u8)>,
+        seg: Segment,
+    ) {
+        let tcp_len = seg.repr.header_len() + seg.payload.len();
+        let hl = route.map_or(self.cfg.default_hop_limit, |r| r.2);
+        let Ok(payload_len) = u16::try_from(tcp_len) else {
+            self.stats.drop("TCP segment could not be built");
+            return;
+        };
+        let mut pkt = vec![0u8; ipv6::HEADER_LEN + tcp_len];
+        let ip = ipv6::Repr {
+            traffic_class: 0,
+            flow_label: 0,
+            payload_len,
+            next_header: IpProtocol::TCP,
+            hop_limit: hl,
+            src_addr: seg.src,
+            dst_addr: seg.dst,
+        };
         let ph = PseudoHeader::V6 {
             src: seg.src,
             dst: seg.dst,
         };
-        if seg
-            .repr
-            .emit_with_payload(&mut buf, &seg.payload, &ph)
-            .is_err()
-        {
+        let built = ip.emit(&mut pkt).is_ok()
+            && seg
+                .repr
+                .emit_with_payload(&mut pkt[ipv6::HEADER_LEN..], &seg.payload, &ph)
+                .is_ok();
+        if !built {
             self.stats.drop("TCP segment could not be built");
             return;
         }
-        let hl = match self.route(&seg.dst, zone) {
-            Ok((out, _)) => self.hop_limit_for(out),
-            Err(_) => self.cfg.default_hop_limit,
-        };
-        let Ok(pkt) = build_packet(seg.src, seg.dst, IpProtocol::TCP, hl, &buf) else {
-            self.stats.drop("TCP segment could not be built");
-            return;
-        };
         self.tcp.stats.out_segs += 1;
-        if self.output(now, pkt, zone).is_err() {
+        let sent = match route {
+            Some((out, next_hop, _)) => {
+                self.now = self.now.max(now);
+                self.stats.ip.out_requests += 1;
+                self.send_via(now, out, next_hop, pkt, true)
+            }
+            None => self.output(now, pkt, zone),
+        };
+        if sent.is_err() {
             self.stats.drop("TCP segment had no route");
         }
     }
