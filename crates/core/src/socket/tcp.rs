@@ -652,13 +652,34 @@ impl Stack {
     /// Sends what a connection has to send, takes its events, re-arms its timer, and
     /// frees it once it is CLOSED and nobody holds it.
     fn tcp_flush(&mut self, now: Instant, id: u64) {
-        let Some(c) = self.tcp.conns.get_mut(&id) else {
+        let Some(c) = self.tcp.conns.get(&id) else {
             return;
         };
         let zone = c.zone;
-        let mut out = Vec::new();
-        while let Some(seg) = c.tcb.poll_transmit(now) {
-            out.push(seg);
+        // The way out, looked up once for every segment of this flush (they all go to
+        // the connection's peer), before the segments are built so that they are built
+        // with room for the link header in front.
+        let mut route = if c.tcb.wants_transmit() {
+            let dst = c.tcb.tuple().remote.0;
+            self.tcp_route(&dst, zone)
+        } else {
+            None
+        };
+        let head = route
+            .and_then(|r| self.ifaces.get(&r.0))
+            .map_or(0, |i| i.link.header_len());
+        let Some(c) = self.tcp.conns.get_mut(&id) else {
+            return;
+        };
+        let mut out: Vec<(Vec<u8>, bool)> = Vec::new();
+        while let Some(seg) = c.tcb.poll_transmit_header(now) {
+            let rst = seg.repr.flags.rst();
+            match build_segment(&seg, head, |buf| {
+                c.tcb.copy_payload(seg.repr.seq_number, buf)
+            }) {
+                Some(buf) => out.push((buf, rst)),
+                None => self.stats.drop("TCP segment could not be built"),
+            }
         }
         let was_syn_sent = c.tcb.state() == State::SynSent;
         while let Some(ev) = c.tcb.poll_event() {
@@ -704,15 +725,32 @@ impl Stack {
         let gone = c.closed;
         let free = gone && c.handle.is_none();
         let tuple = c.tcb.tuple();
-        let route = match out.first() {
-            Some(seg) => self.tcp_route(&seg.dst, zone),
-            None => None,
-        };
-        for seg in out {
-            if seg.repr.flags.rst() {
+        if route.is_none() && !out.is_empty() {
+            // A segment `wants_transmit` did not foresee.
+            route = self.tcp_route(&tuple.remote.0, zone);
+        }
+        for (mut buf, rst) in out {
+            if rst {
                 self.tcp.stats.out_rsts += 1;
             }
-            self.tcp_output_via(now, zone, route, seg);
+            self.tcp.stats.out_segs += 1;
+            let hl = route.map_or(self.cfg.default_hop_limit, |r| r.2);
+            if let Some(b) = buf.get_mut(head + 7) {
+                *b = hl;
+            }
+            let sent = match route {
+                Some((out, next_hop, _)) => {
+                    self.stats.ip.out_requests += 1;
+                    self.send_via_headroom(now, out, next_hop, buf, head)
+                }
+                None => {
+                    buf.drain(..head.min(buf.len()));
+                    self.output(now, buf, zone)
+                }
+            };
+            if sent.is_err() {
+                self.stats.drop("TCP segment had no route");
+            }
         }
         if gone && self.tcp.by_tuple.get(&tuple) == Some(&id) {
             // A new connection of the same four-tuple may form now (RFC 9293 §3.4.2's
@@ -772,8 +810,7 @@ impl Stack {
         Some((out, next_hop, self.hop_limit_for(out)))
     }
 
-    /// [`tcp_output`](Self::tcp_output) with the route already looked up: the IPv6 and
-    /// TCP headers and the payload written into one buffer.
+    /// [`tcp_output`](Self::tcp_output) with the route already looked up.
     fn tcp_output_via(
         &mut self,
         now: Instant,
@@ -781,35 +818,13 @@ impl Stack {
         route: Option<(IfaceId, Ipv6Addr, u8)>,
         seg: Segment,
     ) {
-        let tcp_len = seg.repr.header_len() + seg.payload.len();
-        let hl = route.map_or(self.cfg.default_hop_limit, |r| r.2);
-        let Ok(payload_len) = u16::try_from(tcp_len) else {
+        let whole = seg.payload.len() == seg.repr.payload_len;
+        let built = whole.then(|| build_segment(&seg, 0, |b| b.copy_from_slice(&seg.payload)));
+        let Some(mut pkt) = built.flatten() else {
             self.stats.drop("TCP segment could not be built");
             return;
         };
-        let mut pkt = vec![0u8; ipv6::HEADER_LEN + tcp_len];
-        let ip = ipv6::Repr {
-            traffic_class: 0,
-            flow_label: 0,
-            payload_len,
-            next_header: IpProtocol::TCP,
-            hop_limit: hl,
-            src_addr: seg.src,
-            dst_addr: seg.dst,
-        };
-        let ph = PseudoHeader::V6 {
-            src: seg.src,
-            dst: seg.dst,
-        };
-        let built = ip.emit(&mut pkt).is_ok()
-            && seg
-                .repr
-                .emit_with_payload(&mut pkt[ipv6::HEADER_LEN..], &seg.payload, &ph)
-                .is_ok();
-        if !built {
-            self.stats.drop("TCP segment could not be built");
-            return;
-        }
+        pkt[7] = route.map_or(self.cfg.default_hop_limit, |r| r.2);
         self.tcp.stats.out_segs += 1;
         let sent = match route {
             Some((out, next_hop, _)) => {
@@ -870,4 +885,32 @@ impl Stack {
         }
         None
     }
+}
+
+/// A segment in an IPv6 packet (hop limit 0: the caller sets byte 7 of the packet) after
+/// `head` bytes of room for a link header, in one buffer: the headers written in place,
+/// the payload (`repr.payload_len` bytes) by `payload`, then the checksum over it all.
+fn build_segment(seg: &Segment, head: usize, payload: impl FnOnce(&mut [u8])) -> Option<Vec<u8>> {
+    let hdr = seg.repr.header_len();
+    let tcp_len = hdr + seg.repr.payload_len;
+    let ip = ipv6::Repr {
+        traffic_class: 0,
+        flow_label: 0,
+        payload_len: u16::try_from(tcp_len).ok()?,
+        next_header: IpProtocol::TCP,
+        hop_limit: 0,
+        src_addr: seg.src,
+        dst_addr: seg.dst,
+    };
+    let mut buf = vec![0u8; head + ipv6::HEADER_LEN + tcp_len];
+    let (_, pkt) = buf.split_at_mut(head);
+    ip.emit(pkt).ok()?;
+    let tcp = &mut pkt[ipv6::HEADER_LEN..];
+    payload(&mut tcp[hdr..]);
+    let ph = PseudoHeader::V6 {
+        src: seg.src,
+        dst: seg.dst,
+    };
+    seg.repr.emit(tcp, &ph).ok()?;
+    Some(buf)
 }

@@ -143,6 +143,8 @@ pub struct Tcb {
     /// A SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED) is due.
     syn_pending: bool,
     ack_now: bool,
+    /// Inside `poll_transmit_header`: data segments leave their payload to the caller.
+    defer_payload: bool,
     pending_rst: Option<Segment>,
     nodelay: bool,
     challenge_window: Instant,
@@ -336,6 +338,7 @@ impl Tcb {
             last_recv_at: now,
             syn_pending: false,
             ack_now: false,
+            defer_payload: false,
             pending_rst: None,
             nodelay: config.nodelay,
             challenge_window: now,
@@ -1191,6 +1194,33 @@ impl Tcb {
         seg
     }
 
+    /// [`poll_transmit`](Self::poll_transmit) for a caller that copies the payload
+    /// itself, straight into the packet, with [`copy_payload`](Self::copy_payload)
+    /// before anything else touches the connection: the segment's `payload` is left
+    /// empty and `repr.payload_len` says how long it is.
+    pub fn poll_transmit_header(&mut self, now: Instant) -> Option<Segment> {
+        self.defer_payload = true;
+        let seg = self.poll_transmit(now);
+        self.defer_payload = false;
+        seg
+    }
+
+    /// The payload of a segment from [`poll_transmit_header`](Self::poll_transmit_header)
+    /// (`seq`: its sequence number), copied into `out` (its `repr.payload_len` bytes).
+    pub fn copy_payload(&self, seq: SeqNumber, out: &mut [u8]) {
+        let off = ((seq - self.snd_una).max(0) as usize).min(self.send_buf.len());
+        let n = out.len().min(self.send_buf.len() - off);
+        let (front, back) = self.send_buf.as_slices();
+        // The ring's two halves, copied whole.
+        let from_front = front.len().saturating_sub(off).min(n);
+        if from_front > 0 {
+            out[..from_front].copy_from_slice(&front[off..off + from_front]);
+        }
+        let back_off = off.saturating_sub(front.len());
+        let rest = n - from_front;
+        out[from_front..n].copy_from_slice(&back[back_off..back_off + rest]);
+    }
+
     /// What `poll_transmit` would send now, without sending it: whether the glue should
     /// call it (after a user call such as `send`).
     pub fn wants_transmit(&self) -> bool {
@@ -1412,17 +1442,19 @@ impl Tcb {
     fn data_segment(&mut self, now: Instant, seq: SeqNumber, len: u32, fin: bool) -> Segment {
         let off = (seq - self.snd_una).max(0) as usize;
         let end = (off + len as usize).min(self.send_buf.len());
-        let payload: Vec<u8> = self.send_buf.range(off.min(end)..end).copied().collect();
+        let start = off.min(end);
         let mut flags = Flags::ACK;
-        if end == self.send_buf.len() && !payload.is_empty() {
+        if end == self.send_buf.len() && end > start {
             flags |= Flags::PSH;
         }
         if fin {
             flags |= Flags::FIN;
         }
         let mut seg = self.bare(seq, Some(self.rcv_nxt), flags);
-        seg.repr.payload_len = payload.len();
-        seg.payload = payload;
+        seg.repr.payload_len = end - start;
+        if !self.defer_payload {
+            seg.payload = self.send_buf.range(start..end).copied().collect();
+        }
         self.finish_ack(now, &mut seg.repr);
         seg
     }
