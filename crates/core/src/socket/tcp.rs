@@ -709,7 +709,7 @@ impl Stack {
                 TcpEvent::Readable | TcpEvent::Writable | TcpEvent::PeerClosed => {}
             }
         }
-        let retrans = c.tcb.info().retransmissions;
+        let retrans = c.tcb.retransmissions();
         self.tcp.stats.retrans_segs += retrans.saturating_sub(c.retrans_counted);
         c.retrans_counted = retrans;
         let next = c.tcb.poll_at();

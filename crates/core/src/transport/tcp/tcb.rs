@@ -1561,6 +1561,11 @@ impl Tcb {
         }
     }
 
+    /// Segments sent again so far ([`TcpInfo::retransmissions`] without the rest).
+    pub fn retransmissions(&self) -> u64 {
+        self.retransmissions
+    }
+
     pub fn state(&self) -> State {
         self.state
     }
