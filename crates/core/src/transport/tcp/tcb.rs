@@ -879,6 +879,10 @@ impl Tcb {
     }
 
     fn update_scoreboard(&mut self, seg: &Repr) -> bool {
+        if seg.sack_blocks.is_empty() && self.scoreboard.is_empty() {
+            // Nothing held and nothing new: the update would leave it empty.
+            return false;
+        }
         let before: Vec<bool> = seg
             .sack_blocks
             .as_slice()
