@@ -675,7 +675,8 @@ impl Stack {
         while let Some(seg) = c.tcb.poll_transmit_header(now) {
             let rst = seg.repr.flags.rst();
             match build_segment(&seg, head, |buf| {
-                c.tcb.copy_payload(seg.repr.seq_number, buf)
+                c.tcb
+                    .copy_payload(seg.repr.seq_number, seg.repr.payload_len, buf)
             }) {
                 Some(buf) => out.push((buf, rst)),
                 None => self.stats.drop("TCP segment could not be built"),
@@ -818,9 +819,8 @@ impl Stack {
         route: Option<(IfaceId, Ipv6Addr, u8)>,
         seg: Segment,
     ) {
-        let whole = seg.payload.len() == seg.repr.payload_len;
-        let built = whole.then(|| build_segment(&seg, 0, |b| b.copy_from_slice(&seg.payload)));
-        let Some(mut pkt) = built.flatten() else {
+        let built = build_segment(&seg, 0, |b| b.extend_from_slice(&seg.payload));
+        let Some(mut pkt) = built else {
             self.stats.drop("TCP segment could not be built");
             return;
         };
@@ -888,9 +888,15 @@ impl Stack {
 }
 
 /// A segment in an IPv6 packet (hop limit 0: the caller sets byte 7 of the packet) after
-/// `head` bytes of room for a link header, in one buffer: the headers written in place,
-/// the payload (`repr.payload_len` bytes) by `payload`, then the checksum over it all.
-fn build_segment(seg: &Segment, head: usize, payload: impl FnOnce(&mut [u8])) -> Option<Vec<u8>> {
+/// `head` bytes of room for a link header, in one buffer: the payload (`repr.payload_len`
+/// bytes) appended by `payload` after zeroed room for the headers (so the payload's bytes
+/// are written once, not zeroed first), then the headers written in place and the
+/// checksum over it all.
+fn build_segment(
+    seg: &Segment,
+    head: usize,
+    payload: impl FnOnce(&mut Vec<u8>),
+) -> Option<Vec<u8>> {
     let hdr = seg.repr.header_len();
     let tcp_len = hdr + seg.repr.payload_len;
     let ip = ipv6::Repr {
@@ -902,15 +908,19 @@ fn build_segment(seg: &Segment, head: usize, payload: impl FnOnce(&mut [u8])) ->
         src_addr: seg.src,
         dst_addr: seg.dst,
     };
-    let mut buf = vec![0u8; head + ipv6::HEADER_LEN + tcp_len];
+    let headers = head + ipv6::HEADER_LEN + hdr;
+    let mut buf = Vec::with_capacity(headers + seg.repr.payload_len);
+    buf.resize(headers, 0);
+    payload(&mut buf);
+    if buf.len() != headers + seg.repr.payload_len {
+        return None;
+    }
     let (_, pkt) = buf.split_at_mut(head);
     ip.emit(pkt).ok()?;
-    let tcp = &mut pkt[ipv6::HEADER_LEN..];
-    payload(&mut tcp[hdr..]);
     let ph = PseudoHeader::V6 {
         src: seg.src,
         dst: seg.dst,
     };
-    seg.repr.emit(tcp, &ph).ok()?;
+    seg.repr.emit(&mut pkt[ipv6::HEADER_LEN..], &ph).ok()?;
     Some(buf)
 }

@@ -1210,19 +1210,18 @@ impl Tcb {
     }
 
     /// The payload of a segment from [`poll_transmit_header`](Self::poll_transmit_header)
-    /// (`seq`: its sequence number), copied into `out` (its `repr.payload_len` bytes).
-    pub fn copy_payload(&self, seq: SeqNumber, out: &mut [u8]) {
+    /// (`seq`: its sequence number, `len`: its `repr.payload_len`), appended to `out`.
+    pub fn copy_payload(&self, seq: SeqNumber, len: usize, out: &mut Vec<u8>) {
         let off = ((seq - self.snd_una).max(0) as usize).min(self.send_buf.len());
-        let n = out.len().min(self.send_buf.len() - off);
+        let end = off + len.min(self.send_buf.len() - off);
         let (front, back) = self.send_buf.as_slices();
         // The ring's two halves, copied whole.
-        let from_front = front.len().saturating_sub(off).min(n);
-        if from_front > 0 {
-            out[..from_front].copy_from_slice(&front[off..off + from_front]);
+        if off < front.len() {
+            out.extend_from_slice(&front[off..end.min(front.len())]);
         }
-        let back_off = off.saturating_sub(front.len());
-        let rest = n - from_front;
-        out[from_front..n].copy_from_slice(&back[back_off..back_off + rest]);
+        if end > front.len() {
+            out.extend_from_slice(&back[off.saturating_sub(front.len())..end - front.len()]);
+        }
     }
 
     /// What `poll_transmit` would send now, without sending it: whether the glue should
