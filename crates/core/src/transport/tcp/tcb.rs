@@ -1479,7 +1479,7 @@ impl Tcb {
             // RFC 2018 §4: the most recent block first; three fit beside timestamps.
             let max = if self.ts_ok { 3 } else { 4 };
             let mut blocks = SackBlocks::new();
-            for (l, r) in self.rcv_blocks.blocks(max) {
+            for (l, r) in self.rcv_blocks.iter(max) {
                 blocks.push(l, r);
             }
             r.sack_blocks = blocks;
@@ -1712,7 +1712,7 @@ impl Tcb {
             return 0;
         }
         let max = if self.ts_ok { 3 } else { 4 };
-        let n = self.rcv_blocks.blocks(max).len() as u32;
+        let n = self.rcv_blocks.len().min(max) as u32;
         if n == 0 { 0 } else { 4 + 8 * n }
     }
 
