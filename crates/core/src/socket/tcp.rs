@@ -106,6 +106,8 @@ pub(crate) struct TcpTable {
     next_id: u64,
     isn: Option<IsnGenerator>,
     pub(crate) stats: TcpStats,
+    /// Packets built by a flush before they are sent (empty between flushes).
+    scratch: Vec<(Vec<u8>, bool)>,
 }
 
 impl TcpTable {
@@ -671,7 +673,8 @@ impl Stack {
         let Some(c) = self.tcp.conns.get_mut(&id) else {
             return;
         };
-        let mut out: Vec<(Vec<u8>, bool)> = Vec::new();
+        // The table's scratch list, so that a flush allocates no list of its own.
+        let mut out = std::mem::take(&mut self.tcp.scratch);
         while let Some(seg) = c.tcb.poll_transmit_header(now) {
             let rst = seg.repr.flags.rst();
             match build_segment(&seg, head, |buf| {
@@ -730,7 +733,7 @@ impl Stack {
             // A segment `wants_transmit` did not foresee.
             route = self.tcp_route(&tuple.remote.0, zone);
         }
-        for (mut buf, rst) in out {
+        for (mut buf, rst) in out.drain(..) {
             if rst {
                 self.tcp.stats.out_rsts += 1;
             }
@@ -753,6 +756,7 @@ impl Stack {
                 self.stats.drop("TCP segment had no route");
             }
         }
+        self.tcp.scratch = out;
         if gone && self.tcp.by_tuple.get(&tuple) == Some(&id) {
             // A new connection of the same four-tuple may form now (RFC 9293 §3.4.2's
             // TIME-WAIT is the Tcb's, before it says Closed).
