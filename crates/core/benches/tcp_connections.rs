@@ -335,7 +335,7 @@ fn main() {
         m.client_after_data, m.server_after_data
     );
     println!(
-        "  (of which a Tcb, inline in the connection table: {} B)",
+        "  (of which a Tcb, boxed in the connection table: {} B)",
         size_of::<sixstack_core::transport::tcp::Tcb>()
     );
     let (heap, size) = smoltcp_socket_bytes();

@@ -98,7 +98,10 @@ struct Listen {
 /// The TCP connections and listeners of a stack.
 #[derive(Debug, Default)]
 pub(crate) struct TcpTable {
-    conns: BTreeMap<u64, Conn>,
+    /// Boxed: a connection is over a kilobyte, and B-tree nodes are often half empty
+    /// (entries appended in order split nodes in the middle), so inline they would cost
+    /// about twice their size.
+    conns: BTreeMap<u64, Box<Conn>>,
     by_tuple: BTreeMap<FourTuple, u64>,
     by_handle: BTreeMap<SocketHandle, u64>,
     listeners: BTreeMap<SocketHandle, Listen>,
@@ -637,7 +640,7 @@ impl Stack {
         }
         self.tcp.conns.insert(
             id,
-            Conn {
+            Box::new(Conn {
                 tcb,
                 zone,
                 handle,
@@ -646,7 +649,7 @@ impl Stack {
                 closed: false,
                 timer: None,
                 retrans_counted: 0,
-            },
+            }),
         );
         id
     }
