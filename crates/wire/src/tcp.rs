@@ -823,6 +823,15 @@ impl Repr {
             payload_len: p.payload().len(),
         };
         let opts = p.options();
+        // RFC 7323 Appendix A's layout, which nearly every segment of a connection with
+        // timestamps carries: NOP, NOP, Timestamps. Read at once; the loop below would
+        // give the same.
+        if let [1, 1, 8, 10, v0, v1, v2, v3, e0, e1, e2, e3] = *opts {
+            let tsval = u32::from_be_bytes([v0, v1, v2, v3]);
+            let tsecr = u32::from_be_bytes([e0, e1, e2, e3]);
+            r.timestamps = Some((tsval, tsecr));
+            return Ok(r);
+        }
         for item in p.options_iter() {
             let (offset, opt) = item?;
             let raw_at = offset - HEADER_LEN;

@@ -2,6 +2,8 @@
 //! a smoltcp `Device` that hands in a given frame.
 #![allow(dead_code)]
 
+pub mod link;
+
 use std::net::Ipv6Addr;
 
 use sixstack_wire::checksum::Checksum;

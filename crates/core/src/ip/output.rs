@@ -5,13 +5,14 @@
 use std::net::Ipv6Addr;
 
 use sixstack_wire::addr::Ipv6AddrExt;
+use sixstack_wire::ethernet;
 use sixstack_wire::ipv6;
-use sixstack_wire::proto::IpProtocol;
+use sixstack_wire::proto::{EtherType, IpProtocol};
 
 use crate::addr::select::{self, SourceCandidate};
 use crate::icmp::IcmpError;
 use crate::iface::link::multicast_lladdr;
-use crate::iface::{IfaceId, LinkKind};
+use crate::iface::{IfaceId, LinkAddr, LinkKind};
 use crate::ip::frag;
 use crate::ip::input::RxMeta;
 use crate::ip::route::RouteKind;
@@ -346,6 +347,51 @@ impl Stack {
         }
     }
 
+    /// [`send_via`](Self::send_via) for a packet we originate that sits in `buf` after
+    /// `head` bytes of room: when the interface is an up Ethernet, the room is the
+    /// Ethernet header's, the packet fits the path MTU and the next hop is resolved
+    /// (`NeighborCache::resolved`), the header is written into the room and the buffer
+    /// queued as the frame (no second buffer, no copy); otherwise the room is cut off
+    /// and the packet goes the ordinary way.
+    pub(crate) fn send_via_headroom(
+        &mut self,
+        now: Instant,
+        iface: IfaceId,
+        next_hop: Ipv6Addr,
+        mut buf: Vec<u8>,
+        head: usize,
+    ) -> Result<(), Error> {
+        self.now = self.now.max(now);
+        let pkt_len = buf.len().saturating_sub(head);
+        let dst = buf.get(head..).and_then(packet_dst);
+        if let (Some(i), Some(dst)) = (self.ifaces.get(&iface), dst)
+            && head == ethernet::HEADER_LEN
+            && i.up
+            && i.enabled
+            && let LinkKind::Ethernet { mac } = i.link
+            && !next_hop.is_multicast()
+            && !dst.is_multicast()
+        {
+            let mut mtu = i.mtu.max(MIN_MTU);
+            if let Some(p) = self.pmtu.get(&dst) {
+                mtu = mtu.min(p.max(MIN_MTU));
+            }
+            if pkt_len <= mtu as usize
+                && let Some(LinkAddr::Mac(to)) = i.neighbors.resolved(now, &next_hop)
+            {
+                buf[0..6].copy_from_slice(&to.0);
+                buf[6..12].copy_from_slice(&mac.0);
+                buf[12..14].copy_from_slice(&EtherType::IPV6.0.to_be_bytes());
+                self.push_frame(iface, buf);
+                return Ok(());
+            }
+        }
+        if head > 0 {
+            buf.drain(..head.min(buf.len()));
+        }
+        self.send_via(now, iface, next_hop, buf, true)
+    }
+
     /// Queues a packet for our own delivery on the next poll. Bounded like the transmit
     /// queue: a peer that makes us answer ourselves faster than we are polled (spoofed
     /// sources) costs drops, not memory.
@@ -379,6 +425,9 @@ impl Stack {
             kind @ (LinkKind::Ethernet { .. } | LinkKind::Fddi { .. }) => {
                 if next_hop.is_multicast() {
                     let frame = kind.frame(multicast_lladdr(&kind, &next_hop), &pkt);
+                    self.push_frame(iface, frame);
+                } else if let Some(lladdr) = i.neighbors.resolved(now, &next_hop) {
+                    let frame = kind.frame(Some(lladdr), &pkt);
                     self.push_frame(iface, frame);
                 } else {
                     let mut out = Vec::new();

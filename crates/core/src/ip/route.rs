@@ -19,6 +19,7 @@
 //! Freed slots are reused; their vector never shrinks below the table's peak. The index
 //! frees its own nodes when prefixes go.
 
+use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv6Addr;
 
@@ -127,6 +128,9 @@ struct Extra {
     expires: Option<Instant>,
 }
 
+/// A lookup remembered: destination, zone, answer.
+type Memo = (Ipv6Addr, Option<IfaceId>, Option<Route>);
+
 /// The route table.
 ///
 /// Limit: `max_routes` (at most about two billion: indices are 32-bit). When it is full,
@@ -155,6 +159,10 @@ pub struct RouteTable {
     len: usize,
     next_seq: u64,
     evicted: u64,
+    /// The last lookup and its answer (destination, zone, route): a connection's packets
+    /// ask for the same destination over and over. Forgotten by every change (`add`,
+    /// and `take` and `unlink`, through which every removal goes).
+    memo: Cell<Option<Memo>>,
 }
 
 pub(crate) fn mask(bits: u128, len: u8) -> u128 {
@@ -181,6 +189,7 @@ impl RouteTable {
             len: 0,
             next_seq: 0,
             evicted: 0,
+            memo: Cell::new(None),
         }
     }
 
@@ -221,6 +230,7 @@ impl RouteTable {
     /// origin (which keeps its place in insertion order). Host bits of the prefix are
     /// cleared. When the table is full, evicts as the type's documentation says.
     pub fn add(&mut self, route: Route) -> Result<(), &'static str> {
+        self.memo.set(None);
         if route.prefix_len > 128 {
             return Err("prefix length over 128");
         }
@@ -413,6 +423,7 @@ impl RouteTable {
 
     /// Removes an evictable or expiring route, which knows its prefix.
     fn take(&mut self, s: u32) -> Option<Route> {
+        self.memo.set(None);
         let prefix = self.extra.get(&s)?.prefix;
         self.unlink(prefix, s)
     }
@@ -420,6 +431,7 @@ impl RouteTable {
     /// Removes route `s` of `prefix`, keeping the side tables tidy, and the prefix off the
     /// index when it was its last route.
     fn unlink(&mut self, prefix: Prefix, s: u32) -> Option<Route> {
+        self.memo.set(None);
         let mut prev = NIL;
         let mut at = self.head(&prefix);
         while at != s {
@@ -541,6 +553,18 @@ impl RouteTable {
     /// is on it does not match. Expiry is not checked here: call
     /// [`expire`](Self::expire) when [`poll_at`](Self::poll_at) comes.
     pub fn lookup(&self, dst: &Ipv6Addr, zone: Option<IfaceId>) -> Option<Route> {
+        if let Some((d, z, r)) = self.memo.get()
+            && d == *dst
+            && z == zone
+        {
+            return r;
+        }
+        let r = self.lookup_index(dst, zone);
+        self.memo.set(Some((*dst, zone, r)));
+        r
+    }
+
+    fn lookup_index(&self, dst: &Ipv6Addr, zone: Option<IfaceId>) -> Option<Route> {
         let bits = u128::from(*dst);
         let mut within = 128;
         loop {

@@ -273,6 +273,20 @@ impl NeighborCache {
         self.put(n);
     }
 
+    /// The fast path of [`send`](Self::send): the link-layer address to send a packet
+    /// for `addr` to at once, when sending it changes nothing in the cache (a REACHABLE
+    /// entry not yet due to turn STALE, DELAY, PROBE or static). `None`: call `send`.
+    pub fn resolved(&self, now: Instant, addr: &Ipv6Addr) -> Option<LinkAddr> {
+        if self.reachable.first().is_some_and(|&(at, _)| at <= now) {
+            return None;
+        }
+        let n = &self.entries.get(addr)?.0;
+        match n.state {
+            NudState::Reachable | NudState::Delay | NudState::Probe | NudState::Static => n.lladdr,
+            NudState::Incomplete | NudState::Stale => None,
+        }
+    }
+
     /// A link-layer address learned from an NS, RS, RA or Redirect (§7.2.3, §6.2.6,
     /// §6.3.4, §8.3): create a STALE entry or update one. `is_router`: `Some(true)` from
     /// an RA or a Redirect whose target is a router, `Some(false)` from an RS, `None`

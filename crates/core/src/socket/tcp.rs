@@ -20,7 +20,7 @@ use sixstack_wire::udp::PseudoHeader;
 
 use crate::iface::IfaceId;
 use crate::ip::input::RxMeta;
-use crate::ip::output::{MIN_MTU, build_packet};
+use crate::ip::output::MIN_MTU;
 use crate::socket::SocketHandle;
 use crate::stack::{Error, Stack};
 use crate::time::Instant;
@@ -98,7 +98,10 @@ struct Listen {
 /// The TCP connections and listeners of a stack.
 #[derive(Debug, Default)]
 pub(crate) struct TcpTable {
-    conns: BTreeMap<u64, Conn>,
+    /// Boxed: a connection is over a kilobyte, and B-tree nodes are often half empty
+    /// (entries appended in order split nodes in the middle), so inline they would cost
+    /// about twice their size.
+    conns: BTreeMap<u64, Box<Conn>>,
     by_tuple: BTreeMap<FourTuple, u64>,
     by_handle: BTreeMap<SocketHandle, u64>,
     listeners: BTreeMap<SocketHandle, Listen>,
@@ -106,6 +109,8 @@ pub(crate) struct TcpTable {
     next_id: u64,
     isn: Option<IsnGenerator>,
     pub(crate) stats: TcpStats,
+    /// Packets built by a flush before they are sent (empty between flushes).
+    scratch: Vec<(Vec<u8>, bool)>,
 }
 
 impl TcpTable {
@@ -679,7 +684,7 @@ impl Stack {
         }
         self.tcp.conns.insert(
             id,
-            Conn {
+            Box::new(Conn {
                 tcb,
                 zone,
                 handle,
@@ -688,7 +693,7 @@ impl Stack {
                 closed: false,
                 timer: None,
                 retrans_counted: 0,
-            },
+            }),
         );
         id
     }
@@ -696,13 +701,36 @@ impl Stack {
     /// Sends what a connection has to send, takes its events, re-arms its timer, and
     /// frees it once it is CLOSED and nobody holds it.
     fn tcp_flush(&mut self, now: Instant, id: u64) {
-        let Some(c) = self.tcp.conns.get_mut(&id) else {
+        let Some(c) = self.tcp.conns.get(&id) else {
             return;
         };
         let zone = c.zone;
-        let mut out = Vec::new();
-        while let Some(seg) = c.tcb.poll_transmit(now) {
-            out.push(seg);
+        // The way out, looked up once for every segment of this flush (they all go to
+        // the connection's peer), before the segments are built so that they are built
+        // with room for the link header in front.
+        let mut route = if c.tcb.wants_transmit() {
+            let dst = c.tcb.tuple().remote.0;
+            self.tcp_route(&dst, zone)
+        } else {
+            None
+        };
+        let head = route
+            .and_then(|r| self.ifaces.get(&r.0))
+            .map_or(0, |i| i.link.header_len());
+        let Some(c) = self.tcp.conns.get_mut(&id) else {
+            return;
+        };
+        // The table's scratch list, so that a flush allocates no list of its own.
+        let mut out = std::mem::take(&mut self.tcp.scratch);
+        while let Some(seg) = c.tcb.poll_transmit_header(now) {
+            let rst = seg.repr.flags.rst();
+            match build_segment(&seg, head, |buf| {
+                c.tcb
+                    .copy_payload(seg.repr.seq_number, seg.repr.payload_len, buf)
+            }) {
+                Some(buf) => out.push((buf, rst)),
+                None => self.stats.drop("TCP segment could not be built"),
+            }
         }
         let was_syn_sent = c.tcb.state() == State::SynSent;
         while let Some(ev) = c.tcb.poll_event() {
@@ -741,7 +769,7 @@ impl Stack {
                 TcpEvent::Readable | TcpEvent::Writable | TcpEvent::PeerClosed => {}
             }
         }
-        let retrans = c.tcb.info().retransmissions;
+        let retrans = c.tcb.retransmissions();
         self.tcp.stats.retrans_segs += retrans.saturating_sub(c.retrans_counted);
         c.retrans_counted = retrans;
         let next = c.tcb.poll_at();
@@ -757,12 +785,34 @@ impl Stack {
         let gone = c.closed;
         let free = gone && c.handle.is_none();
         let tuple = c.tcb.tuple();
-        for seg in out {
-            if seg.repr.flags.rst() {
+        if route.is_none() && !out.is_empty() {
+            // A segment `wants_transmit` did not foresee.
+            route = self.tcp_route(&tuple.remote.0, zone);
+        }
+        for (mut buf, rst) in out.drain(..) {
+            if rst {
                 self.tcp.stats.out_rsts += 1;
             }
-            self.tcp_output(now, zone, seg);
+            self.tcp.stats.out_segs += 1;
+            let hl = route.map_or(self.cfg.default_hop_limit, |r| r.2);
+            if let Some(b) = buf.get_mut(head + 7) {
+                *b = hl;
+            }
+            let sent = match route {
+                Some((out, next_hop, _)) => {
+                    self.stats.ip.out_requests += 1;
+                    self.send_via_headroom(now, out, next_hop, buf, head)
+                }
+                None => {
+                    buf.drain(..head.min(buf.len()));
+                    self.output(now, buf, zone)
+                }
+            };
+            if sent.is_err() {
+                self.stats.drop("TCP segment had no route");
+            }
         }
+        self.tcp.scratch = out;
         if gone && self.tcp.by_tuple.get(&tuple) == Some(&id) {
             // A new connection of the same four-tuple may form now (RFC 9293 §3.4.2's
             // TIME-WAIT is the Tcb's, before it says Closed).
@@ -802,29 +852,49 @@ impl Stack {
 
     /// One segment in an IPv6 packet, out by the route to its destination.
     fn tcp_output(&mut self, now: Instant, zone: Option<IfaceId>, seg: Segment) {
-        let mut buf = vec![0u8; seg.repr.header_len() + seg.payload.len()];
-        let ph = PseudoHeader::V6 {
-            src: seg.src,
-            dst: seg.dst,
-        };
-        if seg
-            .repr
-            .emit_with_payload(&mut buf, &seg.payload, &ph)
-            .is_err()
-        {
-            self.stats.drop("TCP segment could not be built");
-            return;
+        let route = self.tcp_route(&seg.dst, zone);
+        self.tcp_output_via(now, zone, route, seg);
+    }
+
+    /// The first hop and hop limit for segments to `dst`, when they leave by an interface
+    /// (`None`: to one of our own addresses, or no route: [`Stack::output`] decides).
+    /// Looked up once per flush: every segment of one flush goes the same way.
+    fn tcp_route(
+        &mut self,
+        dst: &Ipv6Addr,
+        zone: Option<IfaceId>,
+    ) -> Option<(IfaceId, Ipv6Addr, u8)> {
+        if self.is_own_addr(dst).is_some() {
+            return None;
         }
-        let hl = match self.route(&seg.dst, zone) {
-            Ok((out, _)) => self.hop_limit_for(out),
-            Err(_) => self.cfg.default_hop_limit,
-        };
-        let Ok(pkt) = build_packet(seg.src, seg.dst, IpProtocol::TCP, hl, &buf) else {
+        let (out, next_hop) = self.route(dst, zone).ok()?;
+        Some((out, next_hop, self.hop_limit_for(out)))
+    }
+
+    /// [`tcp_output`](Self::tcp_output) with the route already looked up.
+    fn tcp_output_via(
+        &mut self,
+        now: Instant,
+        zone: Option<IfaceId>,
+        route: Option<(IfaceId, Ipv6Addr, u8)>,
+        seg: Segment,
+    ) {
+        let built = build_segment(&seg, 0, |b| b.extend_from_slice(&seg.payload));
+        let Some(mut pkt) = built else {
             self.stats.drop("TCP segment could not be built");
             return;
         };
+        pkt[7] = route.map_or(self.cfg.default_hop_limit, |r| r.2);
         self.tcp.stats.out_segs += 1;
-        if self.output(now, pkt, zone).is_err() {
+        let sent = match route {
+            Some((out, next_hop, _)) => {
+                self.now = self.now.max(now);
+                self.stats.ip.out_requests += 1;
+                self.send_via(now, out, next_hop, pkt, true)
+            }
+            None => self.output(now, pkt, zone),
+        };
+        if sent.is_err() {
             self.stats.drop("TCP segment had no route");
         }
     }
@@ -904,4 +974,42 @@ impl Stack {
         }
         None
     }
+}
+
+/// A segment in an IPv6 packet (hop limit 0: the caller sets byte 7 of the packet) after
+/// `head` bytes of room for a link header, in one buffer: the payload (`repr.payload_len`
+/// bytes) appended by `payload` after zeroed room for the headers (so the payload's bytes
+/// are written once, not zeroed first), then the headers written in place and the
+/// checksum over it all.
+fn build_segment(
+    seg: &Segment,
+    head: usize,
+    payload: impl FnOnce(&mut Vec<u8>),
+) -> Option<Vec<u8>> {
+    let hdr = seg.repr.header_len();
+    let tcp_len = hdr + seg.repr.payload_len;
+    let ip = ipv6::Repr {
+        traffic_class: 0,
+        flow_label: 0,
+        payload_len: u16::try_from(tcp_len).ok()?,
+        next_header: IpProtocol::TCP,
+        hop_limit: 0,
+        src_addr: seg.src,
+        dst_addr: seg.dst,
+    };
+    let headers = head + ipv6::HEADER_LEN + hdr;
+    let mut buf = Vec::with_capacity(headers + seg.repr.payload_len);
+    buf.resize(headers, 0);
+    payload(&mut buf);
+    if buf.len() != headers + seg.repr.payload_len {
+        return None;
+    }
+    let (_, pkt) = buf.split_at_mut(head);
+    ip.emit(pkt).ok()?;
+    let ph = PseudoHeader::V6 {
+        src: seg.src,
+        dst: seg.dst,
+    };
+    seg.repr.emit(&mut pkt[ipv6::HEADER_LEN..], &ph).ok()?;
+    Some(buf)
 }

@@ -373,7 +373,12 @@ impl ReceivedBlocks {
 
     /// The first `max` blocks, most recent first: what the next ACK's SACK option carries.
     pub fn blocks(&self, max: usize) -> Vec<(SeqNumber, SeqNumber)> {
-        self.blocks.iter().take(max).copied().collect()
+        self.iter(max).collect()
+    }
+
+    /// [`blocks`](Self::blocks) without collecting them.
+    pub fn iter(&self, max: usize) -> impl Iterator<Item = (SeqNumber, SeqNumber)> + '_ {
+        self.blocks.iter().take(max).copied()
     }
 
     pub fn len(&self) -> usize {

@@ -143,6 +143,8 @@ pub struct Tcb {
     /// A SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED) is due.
     syn_pending: bool,
     ack_now: bool,
+    /// Inside `poll_transmit_header`: data segments leave their payload to the caller.
+    defer_payload: bool,
     pending_rst: Option<Segment>,
     nodelay: bool,
     challenge_window: Instant,
@@ -336,6 +338,7 @@ impl Tcb {
             last_recv_at: now,
             syn_pending: false,
             ack_now: false,
+            defer_payload: false,
             pending_rst: None,
             nodelay: config.nodelay,
             challenge_window: now,
@@ -375,9 +378,12 @@ impl Tcb {
     /// when nothing is buffered; [`Tcb::is_eof`] tells the end of the stream apart).
     pub fn recv(&mut self, buf: &mut [u8]) -> usize {
         let n = buf.len().min(self.recv_buf.len());
-        for (dst, src) in buf.iter_mut().zip(self.recv_buf.drain(..n)) {
-            *dst = src;
-        }
+        // The ring's two halves, copied whole (draining byte by byte costs far more).
+        let (front, back) = self.recv_buf.as_slices();
+        let first = n.min(front.len());
+        buf[..first].copy_from_slice(&front[..first]);
+        buf[first..n].copy_from_slice(&back[..n - first]);
+        self.recv_buf.drain(..n);
         if n > 0 && self.state.is_synchronized() && !self.fin_received {
             // RFC 9293 §3.8.6.2.2: tell the peer once the window grew by
             // min(buffer / 2, MSS), so a closed window reopens without a probe.
@@ -873,6 +879,10 @@ impl Tcb {
     }
 
     fn update_scoreboard(&mut self, seg: &Repr) -> bool {
+        if seg.sack_blocks.is_empty() && self.scoreboard.is_empty() {
+            // Nothing held and nothing new: the update would leave it empty.
+            return false;
+        }
         let before: Vec<bool> = seg
             .sack_blocks
             .as_slice()
@@ -1188,6 +1198,32 @@ impl Tcb {
         seg
     }
 
+    /// [`poll_transmit`](Self::poll_transmit) for a caller that copies the payload
+    /// itself, straight into the packet, with [`copy_payload`](Self::copy_payload)
+    /// before anything else touches the connection: the segment's `payload` is left
+    /// empty and `repr.payload_len` says how long it is.
+    pub fn poll_transmit_header(&mut self, now: Instant) -> Option<Segment> {
+        self.defer_payload = true;
+        let seg = self.poll_transmit(now);
+        self.defer_payload = false;
+        seg
+    }
+
+    /// The payload of a segment from [`poll_transmit_header`](Self::poll_transmit_header)
+    /// (`seq`: its sequence number, `len`: its `repr.payload_len`), appended to `out`.
+    pub fn copy_payload(&self, seq: SeqNumber, len: usize, out: &mut Vec<u8>) {
+        let off = ((seq - self.snd_una).max(0) as usize).min(self.send_buf.len());
+        let end = off + len.min(self.send_buf.len() - off);
+        let (front, back) = self.send_buf.as_slices();
+        // The ring's two halves, copied whole.
+        if off < front.len() {
+            out.extend_from_slice(&front[off..end.min(front.len())]);
+        }
+        if end > front.len() {
+            out.extend_from_slice(&back[off.saturating_sub(front.len())..end - front.len()]);
+        }
+    }
+
     /// What `poll_transmit` would send now, without sending it: whether the glue should
     /// call it (after a user call such as `send`).
     pub fn wants_transmit(&self) -> bool {
@@ -1409,17 +1445,19 @@ impl Tcb {
     fn data_segment(&mut self, now: Instant, seq: SeqNumber, len: u32, fin: bool) -> Segment {
         let off = (seq - self.snd_una).max(0) as usize;
         let end = (off + len as usize).min(self.send_buf.len());
-        let payload: Vec<u8> = self.send_buf.range(off.min(end)..end).copied().collect();
+        let start = off.min(end);
         let mut flags = Flags::ACK;
-        if end == self.send_buf.len() && !payload.is_empty() {
+        if end == self.send_buf.len() && end > start {
             flags |= Flags::PSH;
         }
         if fin {
             flags |= Flags::FIN;
         }
         let mut seg = self.bare(seq, Some(self.rcv_nxt), flags);
-        seg.repr.payload_len = payload.len();
-        seg.payload = payload;
+        seg.repr.payload_len = end - start;
+        if !self.defer_payload {
+            seg.payload = self.send_buf.range(start..end).copied().collect();
+        }
         self.finish_ack(now, &mut seg.repr);
         seg
     }
@@ -1441,7 +1479,7 @@ impl Tcb {
             // RFC 2018 §4: the most recent block first; three fit beside timestamps.
             let max = if self.ts_ok { 3 } else { 4 };
             let mut blocks = SackBlocks::new();
-            for (l, r) in self.rcv_blocks.blocks(max) {
+            for (l, r) in self.rcv_blocks.iter(max) {
                 blocks.push(l, r);
             }
             r.sack_blocks = blocks;
@@ -1524,6 +1562,11 @@ impl Tcb {
             challenge_acks: self.challenge_acks,
             last_error: self.last_error,
         }
+    }
+
+    /// Segments sent again so far ([`TcpInfo::retransmissions`] without the rest).
+    pub fn retransmissions(&self) -> u64 {
+        self.retransmissions
     }
 
     pub fn state(&self) -> State {
@@ -1669,7 +1712,7 @@ impl Tcb {
             return 0;
         }
         let max = if self.ts_ok { 3 } else { 4 };
-        let n = self.rcv_blocks.blocks(max).len() as u32;
+        let n = self.rcv_blocks.len().min(max) as u32;
         if n == 0 { 0 } else { 4 + 8 * n }
     }
 
