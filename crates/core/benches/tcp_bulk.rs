@@ -18,8 +18,9 @@
 //!   is left, `recv` everything into a 64 KiB buffer, move frames again, advance the
 //!   virtual clock by 10 µs (or to the next timer when nothing moved) and poll.
 //!
-//! Each side verifies and computes every checksum; sixstack also allocates each frame (its
-//! `transmit` hands out a `Vec`) while smoltcp writes into recycled device buffers.
+//! Each side verifies and computes every checksum; neither allocates per frame: smoltcp
+//! writes into recycled device buffers, and sixstack's frames (a `Vec` each from
+//! `transmit`) go back to it with `Stack::recycle` once delivered.
 //!
 //!   SIXSTACK_BENCH_TCP_MB     megabytes per run (default 200); best of 3 runs each
 //!   SIXSTACK_BENCH_TCP_ONLY   `sixstack` or `smoltcp`: run that side alone (for perf)

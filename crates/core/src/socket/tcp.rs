@@ -680,7 +680,8 @@ impl Stack {
         let mut out = std::mem::take(&mut self.tcp.scratch);
         while let Some(seg) = c.tcb.poll_transmit_header(now) {
             let rst = seg.repr.flags.rst();
-            match build_segment(&seg, head, |buf| {
+            let buf = Stack::buffer(&mut self.buffers);
+            match build_segment(&seg, head, buf, |buf| {
                 c.tcb
                     .copy_payload(seg.repr.seq_number, seg.repr.payload_len, buf)
             }) {
@@ -826,7 +827,8 @@ impl Stack {
         route: Option<(IfaceId, Ipv6Addr, u8)>,
         seg: Segment,
     ) {
-        let built = build_segment(&seg, 0, |b| b.extend_from_slice(&seg.payload));
+        let buf = Stack::buffer(&mut self.buffers);
+        let built = build_segment(&seg, 0, buf, |b| b.extend_from_slice(&seg.payload));
         let Some(mut pkt) = built else {
             self.stats.drop("TCP segment could not be built");
             return;
@@ -895,13 +897,14 @@ impl Stack {
 }
 
 /// A segment in an IPv6 packet (hop limit 0: the caller sets byte 7 of the packet) after
-/// `head` bytes of room for a link header, in one buffer: the payload (`repr.payload_len`
+/// `head` bytes of room for a link header, in one buffer (`buf`, emptied first): the payload (`repr.payload_len`
 /// bytes) appended by `payload` after zeroed room for the headers (so the payload's bytes
 /// are written once, not zeroed first), then the headers written in place and the
 /// checksum over it all.
 fn build_segment(
     seg: &Segment,
     head: usize,
+    mut buf: Vec<u8>,
     payload: impl FnOnce(&mut Vec<u8>),
 ) -> Option<Vec<u8>> {
     let hdr = seg.repr.header_len();
@@ -916,7 +919,8 @@ fn build_segment(
         dst_addr: seg.dst,
     };
     let headers = head + ipv6::HEADER_LEN + hdr;
-    let mut buf = Vec::with_capacity(headers + seg.repr.payload_len);
+    buf.clear();
+    buf.reserve(headers + seg.repr.payload_len);
     buf.resize(headers, 0);
     payload(&mut buf);
     if buf.len() != headers + seg.repr.payload_len {
