@@ -145,7 +145,8 @@ pub struct Tcb {
     ack_now: bool,
     /// Inside `poll_transmit_header`: data segments leave their payload to the caller.
     defer_payload: bool,
-    pending_rst: Option<Segment>,
+    /// Boxed: rarely there, and a segment is some 180 bytes every connection would carry.
+    pending_rst: Option<Box<Segment>>,
     nodelay: bool,
     challenge_window: Instant,
     challenge_count: u32,
@@ -474,7 +475,7 @@ impl Tcb {
         ) {
             // <SEQ=SND.NXT><CTL=RST>
             let seq = self.snd_max;
-            self.pending_rst = Some(self.bare(seq, None, Flags::RST));
+            self.pending_rst = Some(Box::new(self.bare(seq, None, Flags::RST)));
         }
         self.enter_closed();
     }
@@ -545,7 +546,7 @@ impl Tcb {
         match self.state {
             State::Closed | State::Listen => {
                 // §3.10.7.1: a segment for a closed connection gets a RST.
-                self.pending_rst = reset_for(self.tuple, seg, payload.len());
+                self.pending_rst = reset_for(self.tuple, seg, payload.len()).map(Box::new);
             }
             State::SynSent => self.receive_syn_sent(now, seg, payload),
             _ => self.receive_synchronized(now, seg, payload),
@@ -560,7 +561,7 @@ impl Tcb {
             // set, if so drop the segment and return)".
             if seg.ack_number - self.iss <= 0 || seg.ack_number - self.snd_max > 0 {
                 if !f.rst() {
-                    self.pending_rst = Some(self.bare(seg.ack_number, None, Flags::RST));
+                    self.pending_rst = Some(Box::new(self.bare(seg.ack_number, None, Flags::RST)));
                 }
                 return;
             }
@@ -744,7 +745,7 @@ impl Tcb {
         if self.state == State::SynReceived {
             if !(ack - self.snd_una > 0 && ack - self.snd_max <= 0) {
                 // <SEQ=SEG.ACK><CTL=RST>
-                self.pending_rst = Some(self.bare(ack, None, Flags::RST));
+                self.pending_rst = Some(Box::new(self.bare(ack, None, Flags::RST)));
                 return;
             }
             self.snd_wnd = u32::from(seg.window_len) << self.snd_shift;
@@ -1181,7 +1182,7 @@ impl Tcb {
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Segment> {
         if let Some(rst) = self.pending_rst.take() {
             self.segs_out += 1;
-            return Some(rst);
+            return Some(*rst);
         }
         let seg = match self.state {
             State::Closed | State::Listen => None,
