@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv6Addr;
+use std::sync::Arc;
 
 use sixstack_wire::addr::Ipv6AddrExt;
 use sixstack_wire::ipv6;
@@ -26,8 +27,8 @@ use crate::stack::{Error, Stack};
 use crate::time::Instant;
 use crate::transport::tcp::isn::IsnGenerator;
 use crate::transport::tcp::{
-    FourTuple, IcmpError as TcpIcmpError, Listener, Segment, State, Tcb, TcpEvent, TcpInfo,
-    reset_for,
+    FourTuple, IcmpError as TcpIcmpError, Listener, Segment, State, Tcb, TcpConfig, TcpEvent,
+    TcpInfo, reset_for,
 };
 
 /// RFC 6335 §6: the dynamic port range ephemeral ports come from.
@@ -111,6 +112,8 @@ pub(crate) struct TcpTable {
     pub(crate) stats: TcpStats,
     /// Packets built by a flush before they are sent (empty between flushes).
     scratch: Vec<(Vec<u8>, bool)>,
+    /// `StackConfig::tcp`, shared by every connection and listener (made at first use).
+    config: Option<Arc<TcpConfig>>,
 }
 
 impl TcpTable {
@@ -178,7 +181,7 @@ impl Stack {
         }
         let mut secret = [0u8; 32];
         self.rng.fill_bytes(&mut secret);
-        let listener = Listener::new(&self.cfg.tcp, (local, port), secret);
+        let listener = Listener::new(&self.tcp_config(), (local, port), secret);
         let h = self.sockets.new_handle();
         self.tcp.listeners.insert(
             h,
@@ -229,7 +232,7 @@ impl Stack {
         };
         let iss = self.tcp_isn(now, tuple);
         let ts_offset = self.rng.next_u32();
-        let mut tcb = Tcb::connect(&self.cfg.tcp, tuple, iss, ts_offset, now);
+        let mut tcb = Tcb::connect(&self.tcp_config(), tuple, iss, ts_offset, now);
         tcb.set_path_mtu(self.tcp_path_mtu(&dst, out));
         let zone = zone.or(Some(out).filter(|_| dst.is_link_local_unicast()));
         let h = self.sockets.new_handle();
@@ -846,6 +849,12 @@ impl Stack {
         if sent.is_err() {
             self.stats.drop("TCP segment had no route");
         }
+    }
+
+    /// The configuration connections and listeners share.
+    fn tcp_config(&mut self) -> Arc<TcpConfig> {
+        let cfg = &self.cfg.tcp;
+        Arc::clone(self.tcp.config.get_or_insert_with(|| Arc::new(cfg.clone())))
     }
 
     fn tcp_path_mtu(&self, dst: &Ipv6Addr, out: IfaceId) -> u32 {

@@ -12,7 +12,9 @@ use crate::time::{Duration, Instant};
 
 use super::assembler::Assembler;
 use super::cc::CongestionControl;
-use super::config::TcpConfig;
+use std::sync::Arc;
+
+use super::config::{ShareConfig, TcpConfig};
 use super::rtt::RttEstimator;
 use super::sack::{ReceivedBlocks, Scoreboard};
 use super::types::{FourTuple, IcmpError, Segment, State, TcpEvent, TcpInfo};
@@ -37,7 +39,8 @@ const MAX_EVENTS: usize = 16;
 /// [`Tcb::poll_transmit`], [`Tcb::poll_event`], [`Tcb::poll_at`].
 #[derive(Debug, Clone)]
 pub struct Tcb {
-    config: TcpConfig,
+    /// Shared with the listener or stack that made the connection.
+    config: Arc<TcpConfig>,
     tuple: FourTuple,
     state: State,
     /// Opened by a listener (RFC 9293: SYN-RECEIVED returns to LISTEN on RST).
@@ -171,12 +174,13 @@ impl Tcb {
     /// IPv6 minimum until [`Tcb::set_path_mtu`] says otherwise (call it before the first
     /// `poll_transmit` so the SYN announces the right MSS).
     pub fn connect(
-        config: &TcpConfig,
+        config: impl ShareConfig,
         tuple: FourTuple,
         iss: SeqNumber,
         ts_offset: u32,
         now: Instant,
     ) -> Tcb {
+        let config = &config.share();
         let mut t = Tcb::blank(config, tuple, iss, ts_offset, now);
         t.state = State::SynSent;
         t.syn_pending = true;
@@ -186,7 +190,7 @@ impl Tcb {
 
     /// A passive open from a listener: SYN-RECEIVED after `syn`, with the SYN-ACK due.
     pub(crate) fn accept_syn(
-        config: &TcpConfig,
+        config: impl ShareConfig,
         tuple: FourTuple,
         iss: SeqNumber,
         ts_offset: u32,
@@ -194,6 +198,7 @@ impl Tcb {
         syn: &Repr,
         now: Instant,
     ) -> Tcb {
+        let config = &config.share();
         let mut t = Tcb::blank(config, tuple, iss, ts_offset, now);
         t.passive = true;
         t.state = State::SynReceived;
@@ -215,7 +220,7 @@ impl Tcb {
     /// the echoed timestamp) the peer's window shift and SACK-permitted.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn from_cookie(
-        config: &TcpConfig,
+        config: impl ShareConfig,
         tuple: FourTuple,
         iss: SeqNumber,
         ts_offset: u32,
@@ -226,6 +231,7 @@ impl Tcb {
         ack: &Repr,
         now: Instant,
     ) -> Tcb {
+        let config = &config.share();
         let mut t = Tcb::blank(config, tuple, iss, ts_offset, now);
         t.passive = true;
         t.set_path_mtu(path_mtu);
@@ -262,7 +268,7 @@ impl Tcb {
     }
 
     fn blank(
-        config: &TcpConfig,
+        config: &Arc<TcpConfig>,
         tuple: FourTuple,
         iss: SeqNumber,
         ts_offset: u32,
