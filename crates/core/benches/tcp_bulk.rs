@@ -18,10 +18,11 @@
 //!   is left, `recv` everything into a 64 KiB buffer, move frames again, advance the
 //!   virtual clock by 10 µs (or to the next timer when nothing moved) and poll.
 //!
-//! Each side verifies and computes every checksum; sixstack also allocates each frame (its
-//! `transmit` hands out a `Vec`) while smoltcp writes into recycled device buffers.
+//! Each side verifies and computes every checksum; neither allocates per frame: smoltcp
+//! writes into recycled device buffers, and sixstack's frames (a `Vec` each from
+//! `transmit`) go back to it with `Stack::recycle` once delivered.
 //!
-//!   SIXSTACK_BENCH_TCP_MB     megabytes per run (default 200); best of 3 runs each
+//!   SIXSTACK_BENCH_TCP_MB     megabytes per run (default 200); best of 5 runs each
 //!   SIXSTACK_BENCH_TCP_ONLY   `sixstack` or `smoltcp`: run that side alone (for perf)
 //!
 //! `scripts/bench tcp` runs it.
@@ -198,7 +199,7 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(200);
     let total = mb * 1_000_000;
-    let runs = 3;
+    let runs = 5;
     let only = std::env::var("SIXSTACK_BENCH_TCP_ONLY").unwrap_or_default();
     // Interleaved, so that both see the same machine.
     let mut ours: Option<Run> = None;

@@ -111,7 +111,13 @@ pub struct Stack {
     events: VecDeque<Event>,
     pub(crate) stats: Stats,
     pub(crate) frag_ident: u32,
+    /// Frame buffers handed back by the driver ([`Stack::recycle`]), reused for frames
+    /// built here; at most [`RECYCLED_BUFFERS`].
+    pub(crate) buffers: Vec<Vec<u8>>,
 }
+
+/// Frame buffers [`Stack::recycle`] keeps at most (about 200 KB of 1500-byte frames).
+pub const RECYCLED_BUFFERS: usize = 128;
 
 impl Stack {
     pub fn new(cfg: StackConfig, seed: u64) -> Self {
@@ -135,6 +141,7 @@ impl Stack {
             events: VecDeque::new(),
             stats: Stats::default(),
             frag_ident,
+            buffers: Vec::new(),
         }
     }
 
@@ -787,6 +794,22 @@ impl Stack {
     /// The next frame to put on the wire, with the interface it leaves by.
     pub fn transmit(&mut self) -> Option<(IfaceId, Vec<u8>)> {
         self.tx.pop_front()
+    }
+
+    /// Gives back a frame's buffer once the driver is done with it (a frame from
+    /// [`transmit`](Self::transmit) that was sent, as a NIC's transmit completion
+    /// returns it): the stack builds later frames in it instead of allocating. Optional;
+    /// at most [`RECYCLED_BUFFERS`] are kept, the rest freed.
+    pub fn recycle(&mut self, mut buf: Vec<u8>) {
+        if self.buffers.len() < RECYCLED_BUFFERS && buf.capacity() > 0 {
+            buf.clear();
+            self.buffers.push(buf);
+        }
+    }
+
+    /// A buffer for a frame: a recycled one if any.
+    pub(crate) fn buffer(buffers: &mut Vec<Vec<u8>>) -> Vec<u8> {
+        buffers.pop().unwrap_or_default()
     }
 
     /// Events since the last call, oldest first.

@@ -2,7 +2,8 @@
 //! handed to the other at once, none lost, and time is a virtual clock the bench moves.
 //!
 //! * sixstack: two `Stack`s with an Ethernet interface each (MTU 1500), frames from one's
-//!   `transmit` into the other's `receive`;
+//!   `transmit` into the other's `receive`, then back to the sender with `recycle` (as a
+//!   NIC's transmit completion would), which builds later frames in them;
 //! * smoltcp 0.14: two `Interface`s (Medium::Ethernet) over a [`Port`] each: a device
 //!   whose transmit token writes into a buffer from a shared pool and queues it for the
 //!   other side, whose receive token hands the oldest queued frame in and returns its
@@ -80,10 +81,12 @@ impl SixPair {
             let before = moved;
             while let Some((_, f)) = self.a.transmit() {
                 self.b.receive(self.now, self.ib, &f);
+                self.a.recycle(f);
                 moved += 1;
             }
             while let Some((_, f)) = self.b.transmit() {
                 self.a.receive(self.now, self.ia, &f);
+                self.b.recycle(f);
                 moved += 1;
             }
             if moved == before {

@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv6Addr;
+use std::sync::Arc;
 
 use sixstack_wire::addr::Ipv6AddrExt;
 use sixstack_wire::ipv6;
@@ -26,8 +27,8 @@ use crate::stack::{Error, Stack};
 use crate::time::Instant;
 use crate::transport::tcp::isn::IsnGenerator;
 use crate::transport::tcp::{
-    FourTuple, IcmpError as TcpIcmpError, Listener, ListenerStats, Segment, State, Tcb, TcpEvent,
-    TcpInfo, reset_for,
+    FourTuple, IcmpError as TcpIcmpError, Listener, ListenerStats, Segment, State, Tcb, TcpConfig,
+    TcpEvent, TcpInfo, reset_for,
 };
 
 /// RFC 6335 §6: the dynamic port range ephemeral ports come from.
@@ -111,6 +112,8 @@ pub(crate) struct TcpTable {
     pub(crate) stats: TcpStats,
     /// Packets built by a flush before they are sent (empty between flushes).
     scratch: Vec<(Vec<u8>, bool)>,
+    /// `StackConfig::tcp`, shared by every connection and listener (made at first use).
+    config: Option<Arc<TcpConfig>>,
 }
 
 impl TcpTable {
@@ -178,7 +181,7 @@ impl Stack {
         }
         let mut secret = [0u8; 32];
         self.rng.fill_bytes(&mut secret);
-        let listener = Listener::new(&self.cfg.tcp, (local, port), secret);
+        let listener = Listener::new(&self.tcp_config(), (local, port), secret);
         let h = self.sockets.new_handle();
         self.tcp.listeners.insert(
             h,
@@ -266,7 +269,7 @@ impl Stack {
         }
         let iss = self.tcp_isn(now, tuple);
         let ts_offset = self.rng.next_u32();
-        let mut tcb = Tcb::connect(&self.cfg.tcp, tuple, iss, ts_offset, now);
+        let mut tcb = Tcb::connect(&self.tcp_config(), tuple, iss, ts_offset, now);
         tcb.set_path_mtu(self.tcp_path_mtu(&dst, out));
         let zone = zone.or(Some(out).filter(|_| dst.is_link_local_unicast()));
         let h = self.sockets.new_handle();
@@ -724,7 +727,8 @@ impl Stack {
         let mut out = std::mem::take(&mut self.tcp.scratch);
         while let Some(seg) = c.tcb.poll_transmit_header(now) {
             let rst = seg.repr.flags.rst();
-            match build_segment(&seg, head, |buf| {
+            let buf = Stack::buffer(&mut self.buffers);
+            match build_segment(&seg, head, buf, |buf| {
                 c.tcb
                     .copy_payload(seg.repr.seq_number, seg.repr.payload_len, buf)
             }) {
@@ -879,7 +883,8 @@ impl Stack {
         route: Option<(IfaceId, Ipv6Addr, u8)>,
         seg: Segment,
     ) {
-        let built = build_segment(&seg, 0, |b| b.extend_from_slice(&seg.payload));
+        let buf = Stack::buffer(&mut self.buffers);
+        let built = build_segment(&seg, 0, buf, |b| b.extend_from_slice(&seg.payload));
         let Some(mut pkt) = built else {
             self.stats.drop("TCP segment could not be built");
             return;
@@ -926,6 +931,12 @@ impl Stack {
             }
             self.tcp_flush(now, id);
         }
+    }
+
+    /// The configuration connections and listeners share.
+    fn tcp_config(&mut self) -> Arc<TcpConfig> {
+        let cfg = &self.cfg.tcp;
+        Arc::clone(self.tcp.config.get_or_insert_with(|| Arc::new(cfg.clone())))
     }
 
     fn tcp_path_mtu(&self, dst: &Ipv6Addr, out: IfaceId) -> u32 {
@@ -977,13 +988,14 @@ impl Stack {
 }
 
 /// A segment in an IPv6 packet (hop limit 0: the caller sets byte 7 of the packet) after
-/// `head` bytes of room for a link header, in one buffer: the payload (`repr.payload_len`
+/// `head` bytes of room for a link header, in one buffer (`buf`, emptied first): the payload (`repr.payload_len`
 /// bytes) appended by `payload` after zeroed room for the headers (so the payload's bytes
 /// are written once, not zeroed first), then the headers written in place and the
 /// checksum over it all.
 fn build_segment(
     seg: &Segment,
     head: usize,
+    mut buf: Vec<u8>,
     payload: impl FnOnce(&mut Vec<u8>),
 ) -> Option<Vec<u8>> {
     let hdr = seg.repr.header_len();
@@ -998,7 +1010,8 @@ fn build_segment(
         dst_addr: seg.dst,
     };
     let headers = head + ipv6::HEADER_LEN + hdr;
-    let mut buf = Vec::with_capacity(headers + seg.repr.payload_len);
+    buf.clear();
+    buf.reserve(headers + seg.repr.payload_len);
     buf.resize(headers, 0);
     payload(&mut buf);
     if buf.len() != headers + seg.repr.payload_len {

@@ -1,5 +1,7 @@
 //! Per-connection and per-listener parameters of TCP, with the RFCs' defaults.
 
+use std::sync::Arc;
+
 use crate::time::Duration;
 
 use super::cc::Algorithm;
@@ -116,5 +118,24 @@ impl Default for TcpConfig {
             accept_backlog: 128,
             listener_tx_queue: 256,
         }
+    }
+}
+
+/// A configuration that connections share instead of each holding a copy (272 bytes a
+/// connection): `&Arc<TcpConfig>` is shared as it is, a plain `&TcpConfig` copied into a
+/// new one.
+pub trait ShareConfig {
+    fn share(self) -> Arc<TcpConfig>;
+}
+
+impl ShareConfig for &TcpConfig {
+    fn share(self) -> Arc<TcpConfig> {
+        Arc::new(self.clone())
+    }
+}
+
+impl ShareConfig for &Arc<TcpConfig> {
+    fn share(self) -> Arc<TcpConfig> {
+        Arc::clone(self)
     }
 }

@@ -16,7 +16,9 @@ use sixstack_wire::tcp::{Flags, RawOptions, Repr, SackBlocks};
 
 use crate::time::Instant;
 
-use super::config::TcpConfig;
+use std::sync::Arc;
+
+use super::config::{ShareConfig, TcpConfig};
 use super::isn::IsnGenerator;
 use super::syncookie::{CookieOptions, SynCookies};
 use super::tcb::{Tcb, reset_for};
@@ -39,7 +41,8 @@ pub struct ListenerStats {
 
 #[derive(Debug, Clone)]
 pub struct Listener {
-    config: TcpConfig,
+    /// Shared with the connections it makes.
+    config: Arc<TcpConfig>,
     /// The local address (unspecified: any) and port.
     local: (Ipv6Addr, u16),
     /// SYN-RECEIVED connections, at most `syn_backlog`; beyond, SYN cookies.
@@ -59,9 +62,9 @@ pub struct Listener {
 impl Listener {
     /// A listener on `local` (its address may be `::`). `secret` keys the ISNs (RFC
     /// 6528), the timestamp offsets and the cookies; the glue draws it from its RNG.
-    pub fn new(config: &TcpConfig, local: (Ipv6Addr, u16), secret: [u8; 32]) -> Listener {
+    pub fn new(config: impl ShareConfig, local: (Ipv6Addr, u16), secret: [u8; 32]) -> Listener {
         Listener {
-            config: config.clone(),
+            config: config.share(),
             local,
             half_open: Vec::new(),
             ready: VecDeque::new(),

@@ -39,7 +39,7 @@ pub mod syncookie;
 pub mod tcb;
 pub mod types;
 
-pub use config::TcpConfig;
+pub use config::{ShareConfig, TcpConfig};
 pub use listener::{Listener, ListenerStats};
 pub use tcb::{Tcb, reset_for};
 pub use types::{FourTuple, IcmpError, Segment, State, TcpEvent, TcpInfo};

@@ -12,7 +12,9 @@ use crate::time::{Duration, Instant};
 
 use super::assembler::Assembler;
 use super::cc::CongestionControl;
-use super::config::TcpConfig;
+use std::sync::Arc;
+
+use super::config::{ShareConfig, TcpConfig};
 use super::rtt::RttEstimator;
 use super::sack::{ReceivedBlocks, Scoreboard};
 use super::types::{FourTuple, IcmpError, Segment, State, TcpEvent, TcpInfo};
@@ -37,7 +39,8 @@ const MAX_EVENTS: usize = 16;
 /// [`Tcb::poll_transmit`], [`Tcb::poll_event`], [`Tcb::poll_at`].
 #[derive(Debug, Clone)]
 pub struct Tcb {
-    config: TcpConfig,
+    /// Shared with the listener or stack that made the connection.
+    config: Arc<TcpConfig>,
     tuple: FourTuple,
     state: State,
     /// Opened by a listener (RFC 9293: SYN-RECEIVED returns to LISTEN on RST).
@@ -145,7 +148,8 @@ pub struct Tcb {
     ack_now: bool,
     /// Inside `poll_transmit_header`: data segments leave their payload to the caller.
     defer_payload: bool,
-    pending_rst: Option<Segment>,
+    /// Boxed: rarely there, and a segment is some 180 bytes every connection would carry.
+    pending_rst: Option<Box<Segment>>,
     nodelay: bool,
     challenge_window: Instant,
     challenge_count: u32,
@@ -170,12 +174,13 @@ impl Tcb {
     /// IPv6 minimum until [`Tcb::set_path_mtu`] says otherwise (call it before the first
     /// `poll_transmit` so the SYN announces the right MSS).
     pub fn connect(
-        config: &TcpConfig,
+        config: impl ShareConfig,
         tuple: FourTuple,
         iss: SeqNumber,
         ts_offset: u32,
         now: Instant,
     ) -> Tcb {
+        let config = &config.share();
         let mut t = Tcb::blank(config, tuple, iss, ts_offset, now);
         t.state = State::SynSent;
         t.syn_pending = true;
@@ -185,7 +190,7 @@ impl Tcb {
 
     /// A passive open from a listener: SYN-RECEIVED after `syn`, with the SYN-ACK due.
     pub(crate) fn accept_syn(
-        config: &TcpConfig,
+        config: impl ShareConfig,
         tuple: FourTuple,
         iss: SeqNumber,
         ts_offset: u32,
@@ -193,6 +198,7 @@ impl Tcb {
         syn: &Repr,
         now: Instant,
     ) -> Tcb {
+        let config = &config.share();
         let mut t = Tcb::blank(config, tuple, iss, ts_offset, now);
         t.passive = true;
         t.state = State::SynReceived;
@@ -214,7 +220,7 @@ impl Tcb {
     /// the echoed timestamp) the peer's window shift and SACK-permitted.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn from_cookie(
-        config: &TcpConfig,
+        config: impl ShareConfig,
         tuple: FourTuple,
         iss: SeqNumber,
         ts_offset: u32,
@@ -225,6 +231,7 @@ impl Tcb {
         ack: &Repr,
         now: Instant,
     ) -> Tcb {
+        let config = &config.share();
         let mut t = Tcb::blank(config, tuple, iss, ts_offset, now);
         t.passive = true;
         t.set_path_mtu(path_mtu);
@@ -261,7 +268,7 @@ impl Tcb {
     }
 
     fn blank(
-        config: &TcpConfig,
+        config: &Arc<TcpConfig>,
         tuple: FourTuple,
         iss: SeqNumber,
         ts_offset: u32,
@@ -474,7 +481,7 @@ impl Tcb {
         ) {
             // <SEQ=SND.NXT><CTL=RST>
             let seq = self.snd_max;
-            self.pending_rst = Some(self.bare(seq, None, Flags::RST));
+            self.pending_rst = Some(Box::new(self.bare(seq, None, Flags::RST)));
         }
         self.enter_closed();
     }
@@ -545,7 +552,7 @@ impl Tcb {
         match self.state {
             State::Closed | State::Listen => {
                 // §3.10.7.1: a segment for a closed connection gets a RST.
-                self.pending_rst = reset_for(self.tuple, seg, payload.len());
+                self.pending_rst = reset_for(self.tuple, seg, payload.len()).map(Box::new);
             }
             State::SynSent => self.receive_syn_sent(now, seg, payload),
             _ => self.receive_synchronized(now, seg, payload),
@@ -560,7 +567,7 @@ impl Tcb {
             // set, if so drop the segment and return)".
             if seg.ack_number - self.iss <= 0 || seg.ack_number - self.snd_max > 0 {
                 if !f.rst() {
-                    self.pending_rst = Some(self.bare(seg.ack_number, None, Flags::RST));
+                    self.pending_rst = Some(Box::new(self.bare(seg.ack_number, None, Flags::RST)));
                 }
                 return;
             }
@@ -744,7 +751,7 @@ impl Tcb {
         if self.state == State::SynReceived {
             if !(ack - self.snd_una > 0 && ack - self.snd_max <= 0) {
                 // <SEQ=SEG.ACK><CTL=RST>
-                self.pending_rst = Some(self.bare(ack, None, Flags::RST));
+                self.pending_rst = Some(Box::new(self.bare(ack, None, Flags::RST)));
                 return;
             }
             self.snd_wnd = u32::from(seg.window_len) << self.snd_shift;
@@ -1181,7 +1188,7 @@ impl Tcb {
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Segment> {
         if let Some(rst) = self.pending_rst.take() {
             self.segs_out += 1;
-            return Some(rst);
+            return Some(*rst);
         }
         let seg = match self.state {
             State::Closed | State::Listen => None,
