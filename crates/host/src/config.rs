@@ -6,6 +6,7 @@
 //! hosts = "/etc/hosts"          # names for `resolve`
 //! dns = ["2001:db8::53"]        # DNS servers for `resolve`; absent: those learnt by RDNSS
 //! seed = 7                      # fix the stack's randomness (tests); random when absent
+//! loopback = false              # an `lo` interface with ::1, so clients reach each other
 //!
 //! [[interface]]
 //! name = "tap0"                 # a TAP device, created if absent
@@ -94,6 +95,7 @@ pub struct Config {
 #[serde(deny_unknown_fields)]
 struct NodeConfig {
     forwarding: Option<bool>,
+    loopback: Option<bool>,
     hosts: Option<PathBuf>,
     dns: Option<Vec<Ipv6Addr>>,
     seed: Option<u64>,
@@ -141,6 +143,7 @@ impl Config {
         let mut c: Config = toml::from_str(text).map_err(|e| e.to_string())?;
         if let Some(n) = c.node.take() {
             c.forwarding |= n.forwarding.unwrap_or(false);
+            c.loopback |= n.loopback.unwrap_or(false);
             if n.hosts.is_some() {
                 c.hosts = n.hosts;
             }
@@ -445,6 +448,8 @@ ra = { prefixes = [{ prefix = "2001:db8:2::/64" }], mtu = 1400 }
         )
         .unwrap();
         assert!(c.forwarding);
+        assert!(!c.loopback);
+        assert!(Config::parse("[node]\nloopback = true").unwrap().loopback);
         let a = c.interfaces[0].iface_config(&[0; 32]).unwrap();
         let adv = a.advertise.unwrap();
         assert!(adv.adv_send_advertisements);
