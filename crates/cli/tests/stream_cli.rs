@@ -328,6 +328,12 @@ fn socks_headless_chromium_loads_a_page() {
             "--headless",
             "--no-sandbox",
             "--disable-gpu",
+            // No connections of Chromium's own (updates, sync, QUIC) on a closed network.
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
         ])
         .arg(format!("--user-data-dir={}", dir.join("profile").display()))
         .arg(format!("--proxy-server=socks5://{at}"))
