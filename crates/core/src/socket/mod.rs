@@ -26,7 +26,7 @@ pub mod tcp;
 pub struct SocketHandle(pub u32);
 
 /// RFC 6335 §6: the dynamic port range ephemeral ports come from.
-const EPHEMERAL: std::ops::RangeInclusive<u16> = 49152..=65535;
+pub(crate) const EPHEMERAL: std::ops::RangeInclusive<u16> = 49152..=65535;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SocketKind {

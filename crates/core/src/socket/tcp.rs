@@ -22,7 +22,7 @@ use sixstack_wire::udp::PseudoHeader;
 use crate::iface::IfaceId;
 use crate::ip::input::RxMeta;
 use crate::ip::output::MIN_MTU;
-use crate::socket::SocketHandle;
+use crate::socket::{EPHEMERAL, SocketHandle};
 use crate::stack::{Error, Stack};
 use crate::time::Instant;
 use crate::transport::tcp::isn::IsnGenerator;
@@ -31,8 +31,6 @@ use crate::transport::tcp::{
     TcpEvent, TcpInfo, reset_for,
 };
 
-/// RFC 6335 §6: the dynamic port range ephemeral ports come from.
-const EPHEMERAL: std::ops::RangeInclusive<u16> = 49152..=65535;
 /// Zones of link-local peers a listener remembers for connections not yet accepted.
 const MAX_LISTENER_ZONES: usize = 4096;
 
@@ -961,15 +959,22 @@ impl Stack {
     fn tcp_free_port(&mut self, pair: Option<(Ipv6Addr, (Ipv6Addr, u16))>) -> Option<u16> {
         let span = u64::from(EPHEMERAL.end() - EPHEMERAL.start()) + 1;
         let start = self.rng.below(span);
+        let listening: BTreeSet<u16> = self
+            .tcp
+            .listeners
+            .values()
+            .map(|l| l.listener.local().1)
+            .collect();
+        // For a listener, every local port in use, gathered once rather than once per
+        // candidate (a scan of every connection each time).
+        let connected: BTreeSet<u16> = match pair {
+            Some(_) => BTreeSet::new(),
+            None => self.tcp.by_tuple.keys().map(|t| t.local.1).collect(),
+        };
         for i in 0..span {
             // In range: the remainder is below `span`, at most 16384.
             let port = EPHEMERAL.start() + ((start + i) % span) as u16;
-            if self
-                .tcp
-                .listeners
-                .values()
-                .any(|l| l.listener.local().1 == port)
-            {
+            if listening.contains(&port) {
                 continue;
             }
             let taken = match pair {
@@ -977,7 +982,7 @@ impl Stack {
                     local: (src, port),
                     remote,
                 }),
-                None => self.tcp.by_tuple.keys().any(|t| t.local.1 == port),
+                None => connected.contains(&port),
             };
             if !taken {
                 return Some(port);
